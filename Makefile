@@ -1,0 +1,41 @@
+# make run: install, build the index if missing or stale, serve the app on 127.0.0.1.
+# make test: install, lint, run the whole suite.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_HUB_DISABLE_PROGRESS_BARS := 1
+
+.PHONY: install run index test lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -c constraints.txt "torch==2.13.0"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	@test "$$($(BIN)/pip list 2>/dev/null | grep -ci nvidia)" = 0 || (echo "CUDA packages were installed; check the torch pin" && exit 1)
+	touch $(STAMP)
+
+index: install
+	$(BIN)/qa index
+
+run: index
+	$(BIN)/python app.py
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: lint
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) index/versions index/CURRENT index/cache.sqlite index/.lock

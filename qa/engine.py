@@ -1,0 +1,144 @@
+"""The one object the CLI and the app talk to: index, search, list and show articles."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from qa.articles import Dropped
+from qa.errors import ArticleNotFoundError, IndexCorruptError, IndexMismatchError, IndexMissingError, QueryError
+from qa.followup import Turn, contextualize
+from qa.indexer import SyncReport, sync
+from qa.retrieval import SearchResult, hybrid_search
+from qa.settings import Settings
+from qa.store import ArticleRecord, IndexStore, IndexVersion, PassageRecord
+from qa.vectors import Embedder, Progress
+
+log = logging.getLogger(__name__)
+
+MAX_QUERY_CHARS = 2000
+MAX_K = 100
+
+
+@dataclass(frozen=True)
+class SearchResponse:
+    query: str
+    searched_for: str
+    """The query after follow-up resolution; equal to `query` when it stands alone."""
+    results: list[SearchResult]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "query": self.query,
+            "searched_for": self.searched_for,
+            "results": [
+                {
+                    "article_id": r.passage.article_id,
+                    "title": r.title,
+                    "paragraph": r.passage.paragraph,
+                    "passage_id": r.passage.passage_id,
+                    "text": r.passage.text,
+                    "score": r.score,
+                    "dense": r.dense,
+                    "bm25": r.bm25,
+                }
+                for r in self.results
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class ArticleView:
+    article: ArticleRecord
+    passages: list[PassageRecord]
+    dropped: list[Dropped] = field(default_factory=list)
+
+
+class Engine:
+    """Holds the model and the live index version; safe to share between threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store = IndexStore(settings.index_dir)
+        self.embedder = Embedder(settings.model, settings.batch_size)
+        self._version: IndexVersion | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the model and the index now rather than on the first question."""
+        import faiss
+
+        faiss.omp_set_num_threads(1)
+        self.embedder.warm_up()
+        self.version()
+
+    def index(self, *, full: bool = False, progress: Progress | None = None, lock_timeout: float = 300.0) -> SyncReport:
+        return sync(
+            self.settings.corpus_dir, self.store, self.embedder, full=full, progress=progress, lock_timeout=lock_timeout
+        )
+
+    def version(self) -> IndexVersion:
+        """The live version: built if missing, rebuilt if damaged or from another model,
+        and reloaded whenever a rebuild (here or in another process) has switched it."""
+        with self._lock:
+            name = self.store.current_name()
+            if self._version is not None and name == self._version.name:
+                return self._version
+            version = self._open()
+            if version.manifest.model != self.embedder.model_name:
+                log.warning(
+                    "index was built with %s; rebuilding for %s", version.manifest.model, self.embedder.model_name
+                )
+                version.close()
+                self.index()
+                version = self._open()
+            self._version = version
+            return version
+
+    def _open(self) -> IndexVersion:
+        for _ in range(3):
+            name = self.store.current_name()
+            try:
+                return self.store.open()
+            except IndexCorruptError:
+                if self.store.current_name() == name:
+                    break
+                log.info("index switched while opening it; opening the new version")
+            except (IndexMissingError, IndexMismatchError) as exc:
+                log.warning("%s; building the index from %s", exc, self.settings.corpus_dir)
+                break
+        self.index()
+        return self.store.open()
+
+    def search(self, query: str, k: int = 5, history: list[Turn] | None = None) -> SearchResponse:
+        query = check_query(query)
+        if not 1 <= k <= MAX_K:
+            raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
+        searched_for = contextualize(query, history or [])
+        vector = self.embedder.embed([searched_for])[0]
+        return SearchResponse(query, searched_for, hybrid_search(self.version(), searched_for, vector, k))
+
+    def articles(self) -> list[ArticleRecord]:
+        return self.version().articles()
+
+    def show(self, article_id: str) -> ArticleView:
+        version = self.version()
+        record = version.article(article_id)
+        if record is None:
+            known = [a.article_id for a in version.articles() if article_id.lower() in a.article_id.lower()]
+            hint = f"; did you mean {', '.join(known[:5])}?" if known else "; `qa list` shows the ids"
+            raise ArticleNotFoundError(f"no article {article_id!r} in the index{hint}")
+        return ArticleView(record, version.article_passages(article_id), version.dropped(article_id))
+
+
+def check_query(query: str) -> str:
+    """The stripped query, or a QueryError a user can act on."""
+    printable = "".join(c for c in query if c.isprintable() or c.isspace()) if isinstance(query, str) else ""
+    cleaned = " ".join(printable.split())
+    if not cleaned:
+        raise QueryError("the question is empty; type what you want to know")
+    if len(cleaned) > MAX_QUERY_CHARS:
+        raise QueryError(f"the question is {len(cleaned):,} characters; keep it under {MAX_QUERY_CHARS:,}")
+    return cleaned

