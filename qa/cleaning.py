@@ -44,7 +44,7 @@ RULES: tuple[Rule, ...] = (
         r"|advertisement|share(?: this(?: article)?)?:?|print|related(?: articles| posts)?:?",
         12,
     ),
-    _rule("empty byline", r"[•·|–—\-\s]*by[:\s]*[•·|]*", 2),
+    _rule("empty byline", r"[•·|–—\-\s]*by[:\s]*[•·|\s]*", 4),
     _rule("read more link", r"(?:read|continue reading|read the full story)(?: more| here)?\W*", 5),
     _rule("back to top", r"back to top(?: button)?\W*", 4),
     _rule(
@@ -70,7 +70,7 @@ RULES: tuple[Rule, ...] = (
         "photo caption",
         rf".*(?:\b{_AGENCIES}/[A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*)*"
         rf"|\(\s*{_AGENCIES}(?: Photo)?[^)]*\)|\b(?:AP|AFP) Photo/.*"
-        rf"|\b(?:photo|image|picture|credit)s?(?: by)?\s*[:/]\s*[A-Z].*)\W*",
+        rf"|\b(?i:photo|image|picture|credit)s?(?i: by)?\s*[:/]\s*[A-Z].*)\W*",
         60,
         0,
     ),

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.articles import Dropped
-from qa.errors import ArticleNotFoundError, IndexCorruptError, IndexMismatchError, IndexMissingError, QueryError
+from qa.errors import (
+    ArticleNotFoundError,
+    ConfigError,
+    IndexCorruptError,
+    IndexMismatchError,
+    IndexMissingError,
+    QueryError,
+)
 from qa.followup import Turn, contextualize
 from qa.indexer import SyncReport, sync
 from qa.retrieval import SearchResult, hybrid_search
@@ -59,10 +66,13 @@ class ArticleView:
 class Engine:
     """Holds the model and the live index version; safe to share between threads."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        """Pass an already warm `embedder` to share one loaded model between engines."""
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
-        self.embedder = Embedder(settings.model, settings.batch_size)
+        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
+        if self.embedder.model_name != settings.model:
+            raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {settings.model!r}")
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
 

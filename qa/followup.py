@@ -91,12 +91,12 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     if not previous:
         return question
     words = re.findall(r"[\w’'-]+", question)
-    lowered = [w.lower() for w in words]
-    if not (_REFERRING & set(lowered)) and len(words) > _SHORT_QUESTION_WORDS:
-        return question
+    refers_back = bool(_REFERRING & {w.lower() for w in words})
+    if not refers_back:
+        return f"{question} ({previous[-1]})" if len(words) <= _SHORT_QUESTION_WORDS else question
     missing = [n for n in names_in(previous[-1]) if n.lower() not in question.lower()]
     if not missing:
-        return f"{question} ({previous[-1]})" if len(words) <= _SHORT_QUESTION_WORDS else question
+        return f"{question} ({previous[-1]})"
     if len(missing) == 1:
         replaced = _replace_first_pronoun(question, missing[0])
         if replaced != question:

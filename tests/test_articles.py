@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from qa.articles import Article, article_id_for, build_article, scan_corpus
+from qa.reader import RawArticle
+from tests.conftest import SEED_CORPUS, write
+
+
+def seed(article_id: str) -> Article:
+    return next(a for a in scan_corpus(SEED_CORPUS).articles if a.article_id == article_id)
+
+
+def reasons(article: Article) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for d in article.dropped:
+        found.setdefault(d.reason, []).append(d.text)
+    return found
+
+
+def test_seed_ids_are_file_names_without_extension() -> None:
+    scan = scan_corpus(SEED_CORPUS)
+    assert [a.article_id for a in scan.articles] == [p.stem for p in sorted(SEED_CORPUS.glob("*.txt"))]
+    assert scan.skipped == []
+
+
+def test_title_on_first_line() -> None:
+    article = seed("000_79f4fbd8b7a31498")
+    assert article.title == "U.S. carries out air strikes against Iran-backed militia in Iraq, Syria"
+    assert article.paragraphs[0].startswith("WASHINGTON")
+
+
+def test_untitled_scrape_has_no_title_but_a_display_title() -> None:
+    article = seed("002_dcffd605a21db99b")
+    assert article.title is None
+    assert article.display_title.startswith("Since assuming office, US President Joe Biden")
+    assert article.display_title.endswith("…")
+
+
+def test_title_found_under_site_chrome() -> None:
+    article = seed("004_3c879346b788183e")
+    assert article.title == "U.S. Carries Out Airstrikes in Iraq and Syria"
+    assert reasons(article)["site chrome"] == [
+        "Skip to content",
+        "Home » U.S. Carries Out Airstrikes in Iraq and Syria",
+    ]
+    assert reasons(article)["empty byline"] == ["• by"]
+    assert article.paragraphs[0].startswith("WASHINGTON — The United States carried out airstrikes")
+
+
+def test_byline_gives_source_and_date() -> None:
+    article = seed("003_f229a520fc9a1687")
+    assert (article.source, article.date) == ("RFE/RL", "2021-06-27")
+    assert not any("RFE/RL June" in p for p in article.paragraphs)
+
+
+def test_seed_boilerplate_is_dropped_and_inspectable() -> None:
+    dropped = {d.text for a in scan_corpus(SEED_CORPUS).articles for d in a.dropped}
+    for line in (
+        "gsg",
+        "Read more...",
+        "Back to top button",
+        "Source link",
+        "Leave a Reply",
+        "NEWSLETTER",
+        "John Pike",
+    ):
+        assert line in dropped
+    kept = " ".join(p for a in scan_corpus(SEED_CORPUS).articles for p in a.paragraphs)
+    for fragment in ("REUTERS/Carlos Barria", "JEFF OK", "Copyright", "contributed reporting", "mailing list"):
+        assert fragment not in kept
+
+
+def test_stray_fragment_inside_paragraph_is_cut_and_recorded() -> None:
+    article = seed("001_7c084e74566a1192")
+    assert article.paragraphs[3].endswith("among civilians or militants, the official said.")
+    assert "JEFF OK’D" in reasons(article)["stray fragment"]
+
+
+def test_repeated_paragraphs_are_removed() -> None:
+    article = seed("002_dcffd605a21db99b")
+    assert len(reasons(article)["repeated paragraph"]) == 2
+    assert len({p.casefold() for p in article.paragraphs}) == len(article.paragraphs)
+    assert sum("targeted operational and weapons storage sites" in p for p in article.paragraphs) == 1
+
+
+def test_subheading_inside_the_body_is_kept() -> None:
+    assert "The threat of drones is the main concern for the military" in seed("001_7c084e74566a1192").paragraphs
+
+
+def test_content_hash_changes_only_with_indexed_content() -> None:
+    raw = RawArticle(["Headline here", "Body paragraph one.", "Body paragraph two."])
+    a, b = build_article("x", "x.txt", raw), build_article("y", "y.txt", raw)
+    assert a.content_hash == b.content_hash
+    changed = build_article("x", "x.txt", RawArticle(["Headline here", "Body paragraph one.", "Changed."]))
+    assert changed.content_hash != a.content_hash
+
+
+def test_scan_skips_bad_files_with_reasons_and_keeps_the_rest(corpus: Path) -> None:
+    write(corpus, "good.txt", "A headline\n\nThe strikes hit three sites, officials said.")
+    write(corpus, "empty.txt", "")
+    write(corpus, "binary.txt", b"\x00\x01\x02PK\x03\x04" * 50)
+    write(corpus, "chrome.html", "<html><body><nav>Home</nav></body></html>")
+    write(corpus, "notes.pdf", "%PDF-1.4")
+    write(corpus, "good.md", "# Same id as good.txt\n\nText.")
+    write(corpus, ".hidden.txt", "ignored")
+    before = {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in corpus.rglob("*") if p.is_file()}
+    scan = scan_corpus(corpus)
+    assert [a.article_id for a in scan.articles] == ["good"]
+    skipped = {s.path: s.reason for s in scan.skipped}
+    assert skipped["empty.txt"] == "file is empty"
+    assert "binary" in skipped["binary.txt"]
+    assert "no reporting left" in skipped["chrome.html"]
+    assert "unsupported file type .pdf" in skipped["notes.pdf"]
+    assert "same article id as good.md" in skipped["good.txt"]
+    assert ".hidden.txt" not in skipped
+    assert before == {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in corpus.rglob("*") if p.is_file()}
+
+
+def test_nested_article_id_uses_forward_slashes(corpus: Path) -> None:
+    path = write(corpus, "2021/june/story.md", "# T\n\nText of the story.")
+    assert article_id_for(path, corpus) == "2021/june/story"
