@@ -16,6 +16,7 @@ from qa.errors import QAError
 from qa.followup import parse_history
 from qa.indexer import SyncReport
 from qa.settings import Settings, force_offline
+from qa.vectors import Embedder
 
 log = logging.getLogger("qa")
 
@@ -50,14 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, embedder: Embedder | None = None) -> int:
+    """Run one command; `embedder` lets a caller that already loaded the model reuse it."""
     args = build_parser().parse_args(argv)
     out = stdout or sys.stdout
     _configure_logging(logging.INFO if args.verbose else logging.WARNING)
     force_offline()
     try:
         settings = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, model=args.model)
-        engine = Engine(settings)
+        engine = Engine(settings, embedder if embedder and embedder.model_name == settings.model else None)
         handler: Callable[[Engine, argparse.Namespace, TextIO], None] = _HANDLERS[args.command]
         handler(engine, args, out)
     except QAError as exc:

@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from qa.cli import main
+from qa.vectors import Embedder
+from tests.conftest import ROOT, project_env
+
+
+def run(argv: list[str], embedder: Embedder, monkeypatch: pytest.MonkeyPatch, stdin: str = "") -> tuple[int, str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
+    out = io.StringIO()
+    code = main(argv, stdout=out, embedder=embedder)
+    return code, out.getvalue()
+
+
+@pytest.fixture
+def dirs(seed_corpus: Path, tmp_path: Path) -> list[str]:
+    return ["--corpus", str(seed_corpus), "--index", str(tmp_path / "index")]
+
+
+def test_index_reports_counts_then_up_to_date(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    code, out = run(["index", *dirs], embedder, monkeypatch)
+    assert code == 0
+    assert "5 added, 0 changed, 0 removed" in out
+    assert "88 embedded" in out
+    _, out = run(["index", *dirs], embedder, monkeypatch)
+    assert "up to date" in out
+    assert "nothing embedded" in out
+
+
+def test_search_json_contract(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    code, out = run(["search", "Which aircraft carried out the strikes?", "--json", *dirs], embedder, monkeypatch)
+    assert code == 0
+    data = json.loads(out)
+    assert data["query"] == "Which aircraft carried out the strikes?"
+    assert len(data["results"]) == 5
+    for result in data["results"]:
+        assert {"article_id", "title", "paragraph", "text", "score"} <= result.keys()
+        assert isinstance(result["paragraph"], int)
+    assert "F-15" in data["results"][0]["text"]
+    assert "F-16" in data["results"][0]["text"]
+
+
+def test_search_jsonl_answers_each_line(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    lines = [
+        json.dumps({"question": "Who is Yair Lapid?", "history": []}),
+        json.dumps({"question": "What did he say?", "history": [{"role": "user", "content": "Who is Yair Lapid?"}]}),
+        "not json",
+        json.dumps({"question": "   "}),
+    ]
+    code, out = run(["search", "--jsonl", "-", "-k", "2", *dirs], embedder, monkeypatch, "\n".join(lines) + "\n")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 4
+    assert len(rows[0]["results"]) == 2
+    assert rows[1]["searched_for"] == "What did Yair Lapid say?"
+    assert rows[2]["error"].startswith("line 3:")
+    assert "empty" in rows[3]["error"]
+
+
+def test_list_and_show(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    _, out = run(["list", "--json", *dirs], embedder, monkeypatch)
+    articles = {a["id"]: a for a in json.loads(out)}
+    assert articles["003_f229a520fc9a1687"]["source"] == "RFE/RL"
+    assert articles["003_f229a520fc9a1687"]["date"] == "2021-06-27"
+    _, out = run(["show", "002_dcffd605a21db99b", *dirs], embedder, monkeypatch)
+    assert "¶1 Since assuming office" in out
+    _, out = run(["show", "003_f229a520fc9a1687", "--dropped", *dirs], embedder, monkeypatch)
+    assert "[copyright notice]" in out
+    assert "[byline]: By RFE/RL June 27, 2021" in out
+
+
+def test_errors_are_messages_not_tracebacks(dirs: list[str], embedder: Embedder, monkeypatch, capsys) -> None:
+    assert run(["search", "  ", *dirs], embedder, monkeypatch)[0] == 2
+    assert "qa: error: the question is empty" in capsys.readouterr().err
+    assert run(["show", "nope", *dirs], embedder, monkeypatch)[0] == 2
+    assert "no article 'nope'" in capsys.readouterr().err
+    assert run(["index", "--corpus", "/nonexistent", "--index", dirs[3]], embedder, monkeypatch)[0] == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_installed_command_uses_environment_settings(seed_corpus: Path, tmp_path: Path) -> None:
+    env = project_env(QA_CORPUS_DIR=str(seed_corpus), QA_INDEX_DIR=str(tmp_path / "env-index"))
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "qa"), "search", "Kataib Hezbollah", "-k", "1", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["results"][0]["article_id"].startswith("00")
+    assert (tmp_path / "env-index" / "CURRENT").exists()
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from qa.engine import MAX_QUERY_CHARS, Engine, check_query
+from qa.errors import ArticleNotFoundError, QueryError
+from qa.followup import Turn
+from tests.conftest import write
+
+STORY = "Strikes on militias\n\nThe United States struck three sites on Sunday.\n\nOfficials said all pilots returned."
+
+
+def test_first_search_builds_a_missing_index(corpus: Path, make_engine: Callable[..., Engine]) -> None:
+    write(corpus, "a.txt", STORY)
+    engine = make_engine(corpus)
+    assert engine.store.current_name() is None
+    assert engine.search("pilots", k=1).results[0].passage.article_id == "a"
+    assert engine.store.current_name() is not None
+
+
+@pytest.mark.parametrize("query", ["", "   \n\t", "\x00\x01\x02"])
+def test_empty_questions_are_refused(query: str) -> None:
+    with pytest.raises(QueryError, match="empty"):
+        check_query(query)
+
+
+def test_huge_question_is_refused_with_the_limit() -> None:
+    with pytest.raises(QueryError, match=f"{MAX_QUERY_CHARS:,}"):
+        check_query("why " * 30_000)
+
+
+def test_control_characters_are_removed() -> None:
+    assert check_query("Who\x00 ordered\x1b the strikes?\n") == "Who ordered the strikes?"
+
+
+def test_k_out_of_range_is_refused(seed_engine: Engine) -> None:
+    with pytest.raises(QueryError, match="between 1 and"):
+        seed_engine.search("strikes", k=0)
+
+
+def test_non_english_question_gets_results(seed_engine: Engine) -> None:
+    assert seed_engine.search("¿Quién ordenó los ataques aéreos?", k=3).results
+
+
+def test_follow_up_uses_the_history(seed_engine: Engine) -> None:
+    response = seed_engine.search(
+        "What did he say about the accord?", k=3, history=[Turn("user", "Who is Yair Lapid?")]
+    )
+    assert response.searched_for == "What did Yair Lapid say about the accord?"
+    assert any("serious reservations" in r.passage.text for r in response.results)
+
+
+def test_running_engine_picks_up_a_rebuild_from_elsewhere(corpus: Path, make_engine: Callable[..., Engine]) -> None:
+    write(corpus, "a.txt", STORY)
+    serving = make_engine(corpus)
+    serving.warm_up()
+    write(corpus, "b.txt", "Border post\n\nSeven precision-guided munitions hit the border post in February.")
+    make_engine(corpus).index()
+    assert serving.search("precision-guided munitions", k=1).results[0].passage.article_id == "b"
+
+
+def test_corrupt_index_at_start_is_set_aside_and_rebuilt(corpus: Path, make_engine: Callable[..., Engine]) -> None:
+    write(corpus, "a.txt", STORY)
+    make_engine(corpus).index()
+    engine = make_engine(corpus)
+    (engine.store.versions / engine.store.current_name() / "passages.sqlite").write_bytes(b"junk" * 100)
+    assert engine.search("pilots", k=1).results
+    assert list((engine.store.folder / "corrupt").iterdir())
+
+
+def test_show_unknown_article_suggests_ids(seed_engine: Engine) -> None:
+    with pytest.raises(ArticleNotFoundError, match="did you mean 003_f229a520fc9a1687"):
+        seed_engine.show("003")
+
+
+def test_show_gives_paragraphs_and_dropped_lines(seed_engine: Engine) -> None:
+    view = seed_engine.show("000_79f4fbd8b7a31498")
+    assert view.article.title == "U.S. carries out air strikes against Iran-backed militia in Iraq, Syria"
+    assert [p.paragraph for p in view.passages] == list(range(1, view.article.paragraphs + 1))
+    assert {d.text for d in view.dropped} >= {"gsg", "Read more..."}
