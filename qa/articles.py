@@ -101,14 +101,14 @@ def build_article(article_id: str, path: str, raw: RawArticle) -> Article:
     dropped: list[Dropped] = []
     for position, paragraph in enumerate(raw.paragraphs, start=1):
         in_header = position <= HEADER_ZONE and not kept
-        reason = _drop_reason(paragraph, title if in_header or raw.title else None)
-        if reason is None and in_header:
-            byline = parse_byline(paragraph)
-            if byline is not None:
-                source, date = source or byline.source, date or byline.date
-                reason = "byline"
-            elif title is None and _looks_like_title(paragraph, raw.paragraphs[position:]):
-                title, reason = paragraph, "title"
+        byline = parse_byline(paragraph) if in_header else None
+        if byline is not None:
+            source, date = source or byline.source, date or byline.date
+            reason: str | None = "byline"
+        else:
+            reason = _drop_reason(paragraph, title if in_header or raw.title else None)
+        if reason is None and in_header and title is None and _looks_like_title(paragraph, raw.paragraphs[position:]):
+            title, reason = paragraph, "title"
         if reason is None:
             paragraph, note = strip_trailing_note(repair_spacing(paragraph))
             if note:

@@ -121,3 +121,10 @@ def test_scan_skips_bad_files_with_reasons_and_keeps_the_rest(corpus: Path) -> N
 def test_nested_article_id_uses_forward_slashes(corpus: Path) -> None:
     path = write(corpus, "2021/june/story.md", "# T\n\nText of the story.")
     assert article_id_for(path, corpus) == "2021/june/story"
+
+
+def test_date_line_under_the_title_gives_the_date() -> None:
+    raw = RawArticle(["Strike hit a border post", "February 26, 2021", "WASHINGTON - The strike hit a post.", "gsg"])
+    article = build_article("x", "x.txt", raw)
+    assert (article.title, article.date) == ("Strike hit a border post", "2021-02-26")
+    assert [d.reason for d in article.dropped] == ["title", "byline", "stray fragment"]
