@@ -102,10 +102,8 @@ def format_report(report: SyncReport, settings: Settings) -> str:
             f"  articles: {len(report.added)} added, {len(report.changed)} changed, "
             f"{len(report.removed)} removed, {report.unchanged} unchanged"
         )
-        lines.append(
-            f"  passages: {report.passages} in the index, {report.embedded} embedded, "
-            f"{report.passages - report.embedded} reused from the cache"
-        )
+        lines.append(f"  passages: {report.passages} in the index, with {report.sentences} sentences")
+        lines.append(f"  vectors: {report.embedded} embedded, the rest reused from the cache")
         for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
             lines.extend(f"  {label}: {article_id}" for article_id in ids)
     lines.extend(f"  skipped {s.path}: {s.reason}" for s in report.skipped)
@@ -209,7 +207,7 @@ class _ProgressBar:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=total, desc=self.label, unit="passage", file=sys.stderr, leave=False)
+            self._bar = tqdm(total=total, desc=self.label, unit="text", file=sys.stderr, leave=False)
         self._bar.update(done - self._bar.n)
 
     def __enter__(self) -> _ProgressBar:

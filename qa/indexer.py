@@ -12,8 +12,9 @@ import numpy as np
 
 from qa.articles import SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
-from qa.passages import passages_of
-from qa.store import IndexStore, VersionContent
+from qa.passages import passages_of, text_hash
+from qa.sentences import split_sentences
+from qa.store import IndexStore, SentenceRecord, VersionContent
 from qa.vectors import Embedder, Progress, VectorCache
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ class SyncReport:
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     passages: int = 0
+    sentences: int = 0
     embedded: int = 0
+    """Texts (passages and sentences) whose vectors were computed rather than taken from the cache."""
     skipped: list[SkippedFile] = field(default_factory=list)
     near_duplicates: list[NearDuplicate] = field(default_factory=list)
     rebuild_reason: str | None = None
@@ -90,19 +93,33 @@ def sync(
         fresh = set(report.added) | set(report.changed)
         indexed_at = {a: now if a in fresh else old_hashes[a][1] for a in current}
         passages = [p for article in scan.articles for p in passages_of(article, embedder.max_words)]
-        texts, hashes = [p.text for p in passages], [p.text_hash for p in passages]
-        cache = VectorCache(store.folder / "cache.sqlite")
-        if full:
-            vectors = embedder.embed(texts, progress)
-            cache.put(embedder.model_name, hashes, vectors)
-            report.embedded = len(texts)
-        else:
-            vectors, report.embedded = cache.vectors_for(embedder, texts, hashes, progress)
+        spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
+        texts = [p.text for p in passages] + [sentence.text for _, sentence in spans]
+        vectors, report.embedded = _embed(texts, embedder, VectorCache(store.folder / "cache.sqlite"), full, progress)
+        sentences = [SentenceRecord(i, row, s.start, s.end) for i, (row, s) in enumerate(spans)]
+        report.sentences = len(sentences)
         report.passages = len(passages)
-        report.near_duplicates = find_near_duplicates([p.article_id for p in passages], vectors, fresh)
-        report.version = store.write(VersionContent(embedder.model_name, scan.articles, indexed_at, passages, vectors))
+        passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
+        report.near_duplicates = find_near_duplicates([p.article_id for p in passages], passage_vectors, fresh)
+        report.version = store.write(
+            VersionContent(
+                embedder.model_name, scan.articles, indexed_at, passages, passage_vectors, sentences, sentence_vectors
+            )
+        )
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _embed(
+    texts: list[str], embedder: Embedder, cache: VectorCache, full: bool, progress: Progress | None
+) -> tuple[np.ndarray, int]:
+    """Vectors for every text; `full` recomputes them all (each distinct text once)."""
+    hashes = [text_hash(t) for t in texts]
+    if full:
+        unique = dict(zip(hashes, texts, strict=True))
+        cache.put(embedder.model_name, list(unique), embedder.embed(list(unique.values()), progress))
+    vectors, embedded = cache.vectors_for(embedder, texts, hashes, progress)
+    return vectors, len(set(hashes)) if full else embedded
 
 
 def _previous_state(store: IndexStore, model: str) -> tuple[list, str | None]:

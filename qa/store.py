@@ -3,7 +3,7 @@
 Layout of the index folder:
 
     CURRENT               name of the live version (replaced by one atomic rename)
-    versions/<name>/      manifest.json, vectors.faiss, passages.sqlite, bm25/
+    versions/<name>/      manifest.json, vectors.faiss, sentences.npy, passages.sqlite, bm25/
     versions/tmp-*        a version being written (removed by the next writer if left over)
     cache.sqlite          embedding cache (see qa.vectors.VectorCache)
     .lock                 held by the one writer
@@ -16,6 +16,7 @@ so they see the old version or the new one, never a half-written one.
 from __future__ import annotations
 
 import fcntl
+import io
 import json
 import logging
 import os
@@ -26,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, astuple, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ from qa.passages import Passage
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: sentence vectors (sentences.npy) and their offsets, for answers built from sentences."""
 KEEP_VERSIONS = 2
 """The live version and the one before it, for readers still opening it."""
 
@@ -50,6 +52,8 @@ CREATE TABLE articles (article_id TEXT PRIMARY KEY, path TEXT, title TEXT, displ
 CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, article_id TEXT,
     paragraph INTEGER, part INTEGER, parts INTEGER, text TEXT, text_hash TEXT);
 CREATE INDEX passages_by_article ON passages (article_id, paragraph, part);
+CREATE TABLE sentences (row INTEGER PRIMARY KEY, passage_row INTEGER, start INTEGER, end INTEGER);
+CREATE INDEX sentences_by_passage ON sentences (passage_row);
 """
 
 
@@ -89,14 +93,27 @@ class PassageRecord:
 
 
 @dataclass(frozen=True)
+class SentenceRecord:
+    """Sentence `row` of the index is passage_text[start:end] of passage `passage_row`."""
+
+    row: int
+    passage_row: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class VersionContent:
-    """Everything a new version holds; passages[i] is the passage of vectors[i]."""
+    """Everything a new version holds; passages[i] is the passage of vectors[i],
+    sentences[j] the sentence of sentence_vectors[j]."""
 
     model: str
     articles: Sequence[Article]
     indexed_at: dict[str, str]
     passages: Sequence[Passage]
     vectors: np.ndarray
+    sentences: Sequence[SentenceRecord]
+    sentence_vectors: np.ndarray
 
 
 class IndexVersion:
@@ -120,14 +137,18 @@ class IndexVersion:
             self.faiss = faiss.read_index(str(folder / "vectors.faiss"))
             self._db = sqlite3.connect(f"file:{folder / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False)
             (rows,) = self._db.execute("SELECT count(*) FROM passages").fetchone()
+            (sentences,) = self._db.execute("SELECT count(*) FROM sentences").fetchone()
+            self.sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r")
             self.keywords = KeywordIndex.load(folder / "bm25")
         except (RuntimeError, OSError, ValueError, sqlite3.DatabaseError) as exc:
             raise IndexCorruptError(f"cannot read index version {folder}: {exc}") from exc
         counts = {self.faiss.ntotal, rows, self.manifest.passages}
-        if len(counts) != 1 or self.faiss.d != self.manifest.dimension:
+        shape = (sentences, self.manifest.dimension)
+        if len(counts) != 1 or self.faiss.d != self.manifest.dimension or self.sentence_vectors.shape != shape:
             raise IndexCorruptError(
                 f"index version {folder} is inconsistent: {self.faiss.ntotal} vectors of "
-                f"dimension {self.faiss.d}, {rows} passage rows, manifest says {self.manifest.passages}"
+                f"dimension {self.faiss.d}, {rows} passage rows, manifest says {self.manifest.passages}; "
+                f"{self.sentence_vectors.shape} sentence vectors for {sentences} sentences"
             )
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
@@ -140,6 +161,15 @@ class IndexVersion:
         query = f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE row IN ({marks})"
         found = {r[0]: PassageRecord(*r) for r in self._query(query, list(rows))}
         return [found[row] for row in rows]
+
+    def sentences(self, passage_rows: Sequence[int]) -> list[SentenceRecord]:
+        """Sentences of the given passages, in passage and reading order."""
+        marks = ",".join("?" * len(passage_rows))
+        found = self._query(
+            f"SELECT row, passage_row, start, end FROM sentences WHERE passage_row IN ({marks}) ORDER BY row",
+            list(passage_rows),
+        )
+        return [SentenceRecord(*r) for r in found]
 
     def article_passages(self, article_id: str) -> list[PassageRecord]:
         return [
@@ -277,6 +307,9 @@ def _write_version(folder: Path, content: VersionContent) -> None:
     if len(content.vectors):
         index.add(np.ascontiguousarray(content.vectors, dtype=np.float32))
     _write_durably(folder / "vectors.faiss", faiss.serialize_index(index).tobytes())
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(content.sentence_vectors, dtype=np.float32))
+    _write_durably(folder / "sentences.npy", buffer.getvalue())
 
     db_path = folder / "passages.sqlite"
     db = sqlite3.connect(db_path)
@@ -306,6 +339,9 @@ def _write_version(folder: Path, content: VersionContent) -> None:
                 (row, p.passage_id, p.article_id, p.paragraph, p.part, p.parts, p.text, p.text_hash)
                 for row, p in enumerate(content.passages)
             ],
+        )
+        db.executemany(
+            "INSERT INTO sentences VALUES (?, ?, ?, ?)", [astuple(sentence) for sentence in content.sentences]
         )
         db.commit()
     finally:

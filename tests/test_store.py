@@ -11,7 +11,7 @@ import pytest
 from qa.articles import Article
 from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.passages import passages_of
-from qa.store import KEEP_VERSIONS, IndexStore, VersionContent
+from qa.store import KEEP_VERSIONS, IndexStore, SentenceRecord, VersionContent
 
 
 def content(*texts: str, model: str = "m") -> VersionContent:
@@ -20,7 +20,9 @@ def content(*texts: str, model: str = "m") -> VersionContent:
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(len(passages), 8)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    return VersionContent(model, [article], {"a": "2021-06-28T00:00:00+00:00"}, passages, vectors)
+    sentences = [SentenceRecord(row, row, 0, len(p.text)) for row, p in enumerate(passages)]
+    indexed_at = {"a": "2021-06-28T00:00:00+00:00"}
+    return VersionContent(model, [article], indexed_at, passages, vectors, sentences, vectors.copy())
 
 
 def written(tmp_path: Path, *texts: str) -> IndexStore:
@@ -91,6 +93,19 @@ def test_vector_count_must_match_passage_rows(tmp_path: Path) -> None:
     db.close()
     with pytest.raises(IndexCorruptError, match="inconsistent"):
         store.open()
+
+
+def test_sentence_vectors_must_match_sentence_rows(tmp_path: Path) -> None:
+    store = written(tmp_path, "One.", "Two.")
+    np.save(store.versions / store.current_name() / "sentences.npy", np.zeros((1, 8), dtype=np.float32))
+    with pytest.raises(IndexCorruptError, match="sentence vectors"):
+        store.open()
+
+
+def test_sentences_point_into_their_passages(tmp_path: Path) -> None:
+    version = written(tmp_path, "One.", "Two.").open()
+    assert version.sentences([1]) == [SentenceRecord(1, 1, 0, 4)]
+    assert version.sentence_vectors.shape == (2, 8)
 
 
 def test_other_format_version_is_a_mismatch(tmp_path: Path) -> None:
