@@ -1,4 +1,4 @@
-"""`qa`: index the corpus, search it, list and show articles. Parses, calls the engine, prints."""
+"""`qa`: index, ask, search, list, show, eval. Parses, calls the engine, prints."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ import logging
 import sys
 import textwrap
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any, TextIO
 
 from qa import __version__
-from qa.engine import Engine, SearchResponse
+from qa.cite import Answer
+from qa.engine import DEFAULT_PASSAGES, Engine, SearchResponse
 from qa.errors import QAError
-from qa.followup import parse_history
+from qa.evaluate import format_table, load_questions, misses, run_systems, score, scratch_engine
+from qa.followup import Turn, parse_history
 from qa.indexer import SyncReport
 from qa.settings import Settings, force_offline
 from qa.vectors import Embedder
@@ -42,6 +47,27 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", parents=[common], help="print one article as indexed")
     show.add_argument("article_id")
     show.add_argument("--dropped", action="store_true", help="print what cleaning removed, and why")
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question with cited sentences")
+    ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
+    ask.add_argument(
+        "-k", type=int, default=DEFAULT_PASSAGES, help=f"passages to consider (default {DEFAULT_PASSAGES})"
+    )
+    ask.add_argument("--json", action="store_true", help="print JSON")
+    ask.add_argument("--jsonl", metavar="FILE", help="read {question, history} lines from FILE (- for stdin)")
+
+    evaluate = commands.add_parser("eval", parents=[common], help="score answers on question files")
+    evaluate.add_argument("files", nargs="+", type=Path, help="question files (JSON lines, as shared/eval/dev.jsonl)")
+    evaluate.add_argument(
+        "--add",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="ARTICLE",
+        help="score on a scratch copy of corpus and index with this article added (repeatable)",
+    )
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.add_argument("--show-misses", action="store_true", help="list the questions answered wrongly")
 
     search = commands.add_parser("search", parents=[common], help="find the passages that best match a query")
     search.add_argument("query", nargs="?", help="the query (omit with --jsonl)")
@@ -154,15 +180,7 @@ def _show(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
 
 def _search(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
     if args.jsonl:
-        source = sys.stdin if args.jsonl == "-" else open(args.jsonl, encoding="utf-8")  # noqa: SIM115
-        with source:
-            for line_number, line in enumerate(source, start=1):
-                if line.strip():
-                    print(
-                        json.dumps(_search_line(engine, line, args.k, line_number), ensure_ascii=False),
-                        file=out,
-                        flush=True,
-                    )
+        _each_line(args.jsonl, out, lambda q, h: engine.search(q, k=args.k, history=h).to_dict())
         return
     if args.query is None:
         raise QAError("give a query, or --jsonl FILE to read many")
@@ -173,15 +191,67 @@ def _search(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
         print(format_results(response), file=out)
 
 
-def _search_line(engine: Engine, line: str, k: int, line_number: int) -> dict[str, Any]:
+def _ask(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
+    if args.jsonl:
+        _each_line(args.jsonl, out, lambda q, h: engine.ask(q, history=h, k=args.k).to_dict())
+        return
+    if args.question is None:
+        raise QAError("give a question, or --jsonl FILE to read many")
+    answer = engine.ask(args.question, k=args.k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
+    else:
+        print(format_answer(answer), file=out)
+
+
+def _each_line(path: str, out: TextIO, handle: Callable[[str, list[Turn]], dict[str, Any]]) -> None:
     """One output object per input line; a bad line gets an error object, not a crash."""
-    try:
-        request = json.loads(line)
-        if not isinstance(request, dict) or not isinstance(request.get("question"), str):
-            raise QAError('each line must be a JSON object with a "question" string')
-        return engine.search(request["question"], k=k, history=parse_history(request.get("history"))).to_dict()
-    except (json.JSONDecodeError, QAError) as exc:
-        return {"error": f"line {line_number}: {exc}"}
+    source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    with source:
+        for line_number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+                if not isinstance(request, dict) or not isinstance(request.get("question"), str):
+                    raise QAError('each line must be a JSON object with a "question" string')
+                result = handle(request["question"], parse_history(request.get("history")))
+            except (json.JSONDecodeError, QAError) as exc:
+                result = {"error": f"line {line_number}: {exc}"}
+            print(json.dumps(result, ensure_ascii=False), file=out, flush=True)
+
+
+def _eval(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
+    questions = load_questions(args.files)
+    with scratch_engine(engine, args.add) if args.add else nullcontext(engine) as target:
+        outcomes = run_systems(target, questions)
+    scores = {name: score(results) for name, results in outcomes.items()}
+    wrong = misses(outcomes["corpus-qa"])
+    if args.json:
+        data = {"questions": len(questions), "scores": {name: asdict(s) for name, s in scores.items()}}
+        if args.show_misses:
+            data["misses"] = [{"id": o.question.id, "question": o.question.question, "answer": o.answer} for o in wrong]
+        print(json.dumps(data, indent=2), file=out)
+        return
+    print(format_table(scores, questions), file=out)
+    if args.show_misses:
+        print(f"\nMisses ({len(wrong)}):", file=out)
+        for o in wrong:
+            print(f"  {o.question.id} {o.question.question}\n    -> {o.answer}", file=out)
+
+
+def format_answer(answer: Answer) -> str:
+    lines = [textwrap.fill(answer.answer, width=100)]
+    if answer.searched_for != answer.question:
+        lines.insert(0, f"(understood as: {answer.searched_for})")
+    for label, citations in (("Sources", answer.citations), ("Related", answer.related)):
+        if citations:
+            lines.append(f"\n{label}:")
+        for c in citations:
+            meta = ", ".join(x for x in (c.source, c.date) if x)
+            lines.append(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''} — {c.article_id} ¶{c.paragraph}")
+            lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="    ", subsequent_indent="    "))
+    return "\n".join(lines)
 
 
 def format_results(response: SearchResponse) -> str:
@@ -223,4 +293,6 @@ _HANDLERS: dict[str, Callable[[Engine, argparse.Namespace, TextIO], None]] = {
     "list": _list,
     "show": _show,
     "search": _search,
+    "ask": _ask,
+    "eval": _eval,
 }

@@ -7,7 +7,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
+from qa.answer import draft
 from qa.articles import Dropped
+from qa.cite import Answer, render
 from qa.errors import (
     ArticleNotFoundError,
     ConfigError,
@@ -27,6 +31,8 @@ log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 2000
 MAX_K = 100
+DEFAULT_PASSAGES = 8
+"""Passages an answer considers: enough to find corroboration across five-odd articles."""
 
 
 @dataclass(frozen=True)
@@ -123,12 +129,22 @@ class Engine:
         return self.store.open()
 
     def search(self, query: str, k: int = 5, history: list[Turn] | None = None) -> SearchResponse:
+        searched_for, vector, version = self._prepare(query, k, history)
+        return SearchResponse(check_query(query), searched_for, hybrid_search(version, searched_for, vector, k))
+
+    def ask(self, question: str, history: list[Turn] | None = None, k: int = DEFAULT_PASSAGES) -> Answer:
+        """An extractive answer from the `k` best passages, every sentence cited and verified."""
+        searched_for, vector, version = self._prepare(question, k, history)
+        results = hybrid_search(version, searched_for, vector, k)
+        return render(check_query(question), searched_for, draft(version, searched_for, vector, results), version)
+
+    def _prepare(self, query: str, k: int, history: list[Turn] | None) -> tuple[str, np.ndarray, IndexVersion]:
+        """The follow-up-resolved query, its vector, and the version to answer from."""
         query = check_query(query)
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
         searched_for = contextualize(query, history or [])
-        vector = self.embedder.embed([searched_for])[0]
-        return SearchResponse(query, searched_for, hybrid_search(self.version(), searched_for, vector, k))
+        return searched_for, self.embedder.embed([searched_for])[0], self.version()
 
     def articles(self) -> list[ArticleRecord]:
         return self.version().articles()

@@ -6,11 +6,16 @@ are weakest; BM25 catches them and reciprocal rank fusion merges both lists.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
+
+_WORD = re.compile(r"(?u)\b\w\w+\b")
+"""bm25s's default token pattern, so our terms match its vocabulary."""
 
 
 class KeywordHit(NamedTuple):
@@ -30,6 +35,28 @@ class KeywordIndex:
     def __init__(self, retriever: Any | None) -> None:
         self._retriever = retriever
         self._stem = _stemmer()
+        if retriever is None:
+            self._df, self._documents = {}, 0
+        else:
+            postings = np.diff(retriever.scores["indptr"])
+            self._df = {term: int(postings[i]) for term, i in retriever.vocab_dict.items() if i < len(postings)}
+            self._documents = int(retriever.scores["num_docs"])
+
+    def terms(self, text: str) -> list[str]:
+        """Stemmed content words, as the index sees them (no stop or question words)."""
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN_PLUS]
+        return self._stem.stemWords(words)
+
+    def knows(self, term: str) -> bool:
+        """Whether any passage contains the term."""
+        return self._df.get(term, 0) > 0
+
+    def idf(self, term: str) -> float:
+        """BM25's idf (Robertson & Spärck Jones); a term no passage has gets the highest."""
+        df = self._df.get(term, 0)
+        return math.log(1 + (self._documents - df + 0.5) / (df + 0.5))
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> KeywordIndex:

@@ -1,0 +1,194 @@
+"""Compose an extractive answer: source sentences, each followed by the passages that back it.
+
+Candidate sentences come from the retrieved passages. Each is scored by its cosine to the
+question (sentence vectors are precomputed, so this is dot products) plus how much of the
+question's rarer words it contains (idf-weighted, so "Soleimani" counts more than "said").
+A sentence that restates a chosen one in another article corroborates it and is merged
+into it; sentences that answer the question with different figures, or where one denies
+what another asserts, are shown side by side as a conflict.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.claims import disagree
+from qa.retrieval import SearchResult
+from qa.store import IndexVersion
+
+ANSWER_THRESHOLD = 0.5
+"""Below this best score the articles are taken not to answer the question."""
+COVERAGE_WEIGHT = 0.3
+CONTEXT_WEIGHT = 0.5
+"""Share of the coverage gained from the previous sentence ("the two commanders" after
+the sentence that names them) that counts for the current one."""
+EXTRA_SENTENCE_MARGIN = 0.08
+"""A further sentence joins the answer when it scores within this margin of the best."""
+MAX_SENTENCES = 3
+SAME_FACT_SIMILARITY = 0.72
+NEW_FACT_SIMILARITY = 0.6
+"""Below this similarity to every chosen sentence, a sentence states something new."""
+CONFLICT_MARGIN = 0.15
+SAME_POINT_SIMILARITY = 0.45
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([^)]*\))?\s*[–—-]+\s+")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    result: SearchResult
+    sentence_row: int
+    start: int
+    end: int
+    dense: float
+    coverage: float
+    score: float
+
+    @property
+    def text(self) -> str:
+        return self.result.passage.text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One sentence of the answer and the candidates (one per article) that back it."""
+
+    text: str
+    support: list[Candidate]
+
+
+@dataclass(frozen=True)
+class Draft:
+    statements: list[Statement]
+    conflict: bool
+    missing: list[str]
+    """Names in the question that no article mentions."""
+    related: list[Candidate]
+
+
+def score_candidates(
+    version: IndexVersion, question: str, query_vector: np.ndarray, results: Sequence[SearchResult]
+) -> list[Candidate]:
+    """Every sentence of the retrieved passages, best first (ties by index order)."""
+    by_row = {r.passage.row: r for r in results}
+    sentences = version.sentences(list(by_row))
+    if not sentences:
+        return []
+    dense = np.asarray(version.sentence_vectors[[s.row for s in sentences]]) @ query_vector
+    weights = {t: version.keywords.idf(t) for t in set(version.keywords.terms(question))}
+    total = sum(weights.values()) or 1.0
+    candidates = []
+    previous_terms: set[str] = set()
+    previous_passage = -1
+    for sentence, cosine in zip(sentences, dense, strict=True):
+        text = by_row[sentence.passage_row].passage.text[sentence.start : sentence.end]
+        terms = set(version.keywords.terms(text))
+        if sentence.passage_row != previous_passage:
+            previous_terms = _preceding_terms(version, by_row[sentence.passage_row])
+        coverage = sum(weights.get(t, 0.0) for t in terms) / total
+        in_context = sum(weights.get(t, 0.0) for t in terms | previous_terms) / total
+        coverage += CONTEXT_WEIGHT * (in_context - coverage)
+        score = float(cosine) + COVERAGE_WEIGHT * coverage
+        candidates.append(
+            Candidate(
+                by_row[sentence.passage_row], sentence.row, sentence.start, sentence.end, float(cosine), coverage, score
+            )
+        )
+        previous_terms, previous_passage = terms, sentence.passage_row
+    return sorted(candidates, key=lambda c: (-c.score, c.sentence_row))
+
+
+def _preceding_terms(version: IndexVersion, result: SearchResult) -> set[str]:
+    """Terms of the paragraph before this one in the same article (rows are in article order)."""
+    row = result.passage.row
+    if row == 0:
+        return set()
+    (before,) = version.passages([row - 1])
+    return set(version.keywords.terms(before.text)) if before.article_id == result.passage.article_id else set()
+
+
+def missing_names(version: IndexVersion, question: str) -> list[str]:
+    """Capitalised words of the question (past its first word) that no passage contains."""
+    words = re.findall(r"[\w’'-]+", question)[1:]
+    names = [w for w in words if w[:1].isupper() and len(w) > 2]
+    return [w for w in names if not any(version.keywords.knows(t) for t in version.keywords.terms(w))]
+
+
+def draft(version: IndexVersion, question: str, query_vector: np.ndarray, results: Sequence[SearchResult]) -> Draft:
+    candidates = score_candidates(version, question, query_vector, results)
+    missing = missing_names(version, question)
+    related = _best_per_passage(candidates)[:3]
+    if missing or not candidates or candidates[0].score < ANSWER_THRESHOLD:
+        return Draft([], False, missing, related)
+    vectors = {c.sentence_row: np.asarray(version.sentence_vectors[c.sentence_row]) for c in candidates}
+    sides = _conflicting(question, candidates, vectors)
+    if sides:
+        return Draft([Statement(trim(c.text), [c]) for c in sides], True, [], related)
+    return Draft(_select(candidates, vectors, version, question), False, [], related)
+
+
+def _select(
+    candidates: list[Candidate], vectors: dict[int, np.ndarray], version: IndexVersion, question: str
+) -> list[Statement]:
+    """Best sentence first, then close runners-up that add a new fact; restatements corroborate."""
+    best = candidates[0].score
+    chosen: list[Candidate] = []
+    for candidate in candidates:
+        if len(chosen) == MAX_SENTENCES or candidate.score < best - EXTRA_SENTENCE_MARGIN:
+            break
+        if all(vectors[candidate.sentence_row] @ vectors[c.sentence_row] < NEW_FACT_SIMILARITY for c in chosen):
+            chosen.append(candidate)
+    question_terms = set(version.keywords.terms(question))
+    statements = []
+    for lead in chosen:
+        support = [lead]
+        new_terms = set(version.keywords.terms(lead.text)) - question_terms
+        for other in candidates:
+            if other.result.passage.article_id in {c.result.passage.article_id for c in support}:
+                continue
+            if vectors[lead.sentence_row] @ vectors[other.sentence_row] < SAME_FACT_SIMILARITY:
+                continue
+            if _shared(new_terms, set(version.keywords.terms(other.text)), version) >= 0.5:
+                support.append(other)
+        statements.append(Statement(trim(lead.text), support))
+    return statements
+
+
+def _shared(terms: set[str], other: set[str], version: IndexVersion) -> float:
+    """Idf-weighted share of `terms` that `other` also has."""
+    total = sum(version.keywords.idf(t) for t in terms)
+    return sum(version.keywords.idf(t) for t in terms & other) / total if total else 1.0
+
+
+def _conflicting(question: str, candidates: list[Candidate], vectors: dict[int, np.ndarray]) -> list[Candidate]:
+    """Up to three relevant sentences that contradict each other, or none."""
+    floor = max(ANSWER_THRESHOLD, candidates[0].score - CONFLICT_MARGIN)
+    relevant = [c for c in candidates if c.score >= floor]
+    sides: list[Candidate] = []
+    for candidate in relevant:
+        same_point = all(
+            vectors[candidate.sentence_row] @ vectors[s.sentence_row] >= SAME_POINT_SIMILARITY for s in sides
+        )
+        if same_point and (not sides or any(disagree(question, s.text, candidate.text) for s in sides)):
+            sides.append(candidate)
+        if len(sides) == MAX_SENTENCES:
+            break
+    return sides if len(sides) > 1 else []
+
+
+def _best_per_passage(candidates: list[Candidate]) -> list[Candidate]:
+    seen: set[int] = set()
+    best = []
+    for candidate in candidates:
+        if candidate.result.passage.row not in seen:
+            seen.add(candidate.result.passage.row)
+            best.append(candidate)
+    return best
+
+
+def trim(sentence: str) -> str:
+    """Drop a leading dateline ("WASHINGTON – "): it is place, not content."""
+    return _DATELINE.sub("", sentence, count=1)

@@ -1,0 +1,103 @@
+"""Turn a drafted answer into text with [n] markers and the citations they point to."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from qa.answer import Candidate, Draft, Statement
+from qa.store import IndexVersion
+from qa.verify import supports
+
+
+@dataclass(frozen=True)
+class Citation:
+    n: int
+    article_id: str
+    title: str
+    source: str | None
+    date: str | None
+    paragraph: int
+    passage_id: str
+    text: str
+    """The full cited paragraph (or part, for a paragraph split to fit the model)."""
+    quote: str
+    """The sentence quoted from it; text[span[0]:span[1]] == quote."""
+    span: tuple[int, int]
+    score: float
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    searched_for: str
+    answer: str
+    answered: bool
+    citations: list[Citation]
+    related: list[Citation]
+    conflict: bool = False
+    agreeing: list[int] | None = None
+    """For each answer sentence, how many articles state it."""
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("citations", "related"):
+            for citation in data[key]:
+                citation["span"] = list(citation["span"])
+        return data
+
+
+def render(question: str, searched_for: str, draft: Draft, version: IndexVersion) -> Answer:
+    related = [_citation(n, c, version) for n, c in enumerate(draft.related, start=1)]
+    statements = [_verified(s, version) for s in draft.statements]
+    statements = [s for s in statements if s.support]
+    if not statements:
+        return Answer(question, searched_for, _abstention(draft.missing), False, [], related)
+    numbers: dict[int, Citation] = {}
+    parts = ["Reports differ."] if draft.conflict else []
+    for statement in statements:
+        markers = []
+        for candidate in statement.support:
+            key = candidate.sentence_row
+            if key not in numbers:
+                numbers[key] = _citation(len(numbers) + 1, candidate, version)
+            markers.append(f"[{numbers[key].n}]")
+        agree = len({c.result.passage.article_id for c in statement.support})
+        note = f" ({agree} sources agree)" if agree > 1 else ""
+        parts.append(f"{statement.text} {''.join(markers)}{note}")
+    agreeing = [len({c.result.passage.article_id for c in s.support}) for s in statements]
+    return Answer(question, searched_for, " ".join(parts), True, list(numbers.values()), [], draft.conflict, agreeing)
+
+
+def _verified(statement: Statement, version: IndexVersion) -> Statement:
+    kept = [
+        c
+        for c in statement.support
+        if supports(statement.text, c.result.passage.text, c.text, (c.start, c.end), version.keywords)
+    ]
+    return Statement(statement.text, kept)
+
+
+def _citation(n: int, candidate: Candidate, version: IndexVersion) -> Citation:
+    passage = candidate.result.passage
+    article = version.article(passage.article_id)
+    return Citation(
+        n=n,
+        article_id=passage.article_id,
+        title=candidate.result.title,
+        source=article.source if article else None,
+        date=article.date if article else None,
+        paragraph=passage.paragraph,
+        passage_id=passage.passage_id,
+        text=passage.text,
+        quote=candidate.text,
+        span=(candidate.start, candidate.end),
+        score=round(candidate.score, 4),
+    )
+
+
+def _abstention(missing: list[str]) -> str:
+    if missing:
+        names = ", ".join(f"“{name}”" for name in missing)
+        return f"The articles don't say: none of them mentions {names}. The closest passages are listed as related."
+    return "The articles don't say. The closest passages are listed as related reading, not as an answer."
