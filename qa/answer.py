@@ -33,7 +33,9 @@ SAME_FACT_SIMILARITY = 0.72
 NEW_FACT_SIMILARITY = 0.6
 """Below this similarity to every chosen sentence, a sentence states something new."""
 CONFLICT_MARGIN = 0.15
-SAME_POINT_SIMILARITY = 0.45
+CONFLICT_MIN_COVERAGE = 0.3
+"""Each side of a conflict must itself address the question, not merely share its topic."""
+SAME_POINT_SIMILARITY = 0.5
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([^)]*\))?\s*[–—-]+\s+")
 
 
@@ -124,7 +126,7 @@ def draft(version: IndexVersion, question: str, query_vector: np.ndarray, result
     if missing or not candidates or candidates[0].score < ANSWER_THRESHOLD:
         return Draft([], False, missing, related)
     vectors = {c.sentence_row: np.asarray(version.sentence_vectors[c.sentence_row]) for c in candidates}
-    sides = _conflicting(question, candidates, vectors)
+    sides = _conflicting(question, candidates, vectors, version)
     if sides:
         return Draft([Statement(trim(c.text), [c]) for c in sides], True, [], related)
     return Draft(_select(candidates, vectors, version, question), False, [], related)
@@ -163,16 +165,23 @@ def _shared(terms: set[str], other: set[str], version: IndexVersion) -> float:
     return sum(version.keywords.idf(t) for t in terms & other) / total if total else 1.0
 
 
-def _conflicting(question: str, candidates: list[Candidate], vectors: dict[int, np.ndarray]) -> list[Candidate]:
+def _conflicting(
+    question: str, candidates: list[Candidate], vectors: dict[int, np.ndarray], version: IndexVersion
+) -> list[Candidate]:
     """Up to three relevant sentences that contradict each other, or none."""
     floor = max(ANSWER_THRESHOLD, candidates[0].score - CONFLICT_MARGIN)
-    relevant = [c for c in candidates if c.score >= floor]
+    relevant = [c for c in candidates if c.score >= floor and c.coverage >= CONFLICT_MIN_COVERAGE]
+    question_terms = set(version.keywords.terms(question))
+
+    def asked(word: str) -> bool:
+        return bool(question_terms & set(version.keywords.terms(word)))
+
     sides: list[Candidate] = []
     for candidate in relevant:
-        same_point = all(
-            vectors[candidate.sentence_row] @ vectors[s.sentence_row] >= SAME_POINT_SIMILARITY for s in sides
-        )
-        if same_point and (not sides or any(disagree(question, s.text, candidate.text) for s in sides)):
+        vector = vectors[candidate.sentence_row]
+        if any(vector @ vectors[s.sentence_row] < SAME_POINT_SIMILARITY for s in sides):
+            continue
+        if not sides or any(disagree(question, s.text, candidate.text, asked) for s in sides):
             sides.append(candidate)
         if len(sides) == MAX_SENTENCES:
             break

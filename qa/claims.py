@@ -9,6 +9,7 @@ what another asserts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 _NUMBER_WORDS = {
@@ -26,21 +27,39 @@ _POLAR_START = re.compile(r"^(?:did|does|do|was|were|is|are|has|have|had|will|ca
 _QUANTITY = re.compile(r"\bhow (?:many|much)\b|\bnumber of\b|\bwhat (?:number|figure)\b", re.IGNORECASE)
 
 
+FIGURE_WINDOW = 4
+DENIAL_WINDOW = 8
+"""A figure or a denial counts only this close (in words) to a word the question asks about:
+"not authorized to speak" says nothing about casualties."""
+
+
 @dataclass(frozen=True)
 class Claim:
     figures: frozenset[float]
     denies: bool
 
 
-def claim_of(sentence: str) -> Claim:
-    """Figures a sentence states (years and designators like F-15 are not figures)."""
-    figures = set()
-    for match in _DIGITS.finditer(sentence):
+def claim_of(sentence: str, asked: Callable[[str], bool] = lambda word: True) -> Claim:
+    """Figures and denials near the words `asked` picks out. Years and designators like
+    F-15 are not figures."""
+    words = sentence.split()
+    anchors = [i for i, word in enumerate(words) if asked(word)]
+
+    def close(index: int, window: int) -> bool:
+        return any(abs(index - anchor) <= window for anchor in anchors)
+
+    figures = {value for i, word in enumerate(words) if close(i, FIGURE_WINDOW) for value in _figures(word)}
+    denies = any(close(len(sentence[: m.start()].split()), DENIAL_WINDOW) for m in _DENIAL.finditer(sentence))
+    return Claim(frozenset(figures), denies)
+
+
+def _figures(word: str) -> list[float]:
+    values = [float(_NUMBER_WORDS[m.group().lower()]) for m in _WORDS.finditer(word)]
+    for match in _DIGITS.finditer(word):
         value = float(match.group().replace(",", ""))
-        if not (1900 <= value <= 2100 and "." not in match.group()):
-            figures.add(value)
-    figures.update(float(_NUMBER_WORDS[m.group().lower()]) for m in _WORDS.finditer(sentence))
-    return Claim(frozenset(figures), bool(_DENIAL.search(sentence)))
+        if "." in match.group() or not 1900 <= value <= 2100:
+            values.append(value)
+    return values
 
 
 def asks_for_quantity(question: str) -> bool:
@@ -52,9 +71,9 @@ def is_polar(question: str) -> bool:
     return bool(_POLAR_START.match(question.strip()))
 
 
-def disagree(question: str, first: str, second: str) -> bool:
+def disagree(question: str, first: str, second: str, asked: Callable[[str], bool] = lambda word: True) -> bool:
     """Whether two sentences that both answer `question` contradict each other."""
-    a, b = claim_of(first), claim_of(second)
+    a, b = claim_of(first, asked), claim_of(second, asked)
     if asks_for_quantity(question):
         if a.figures and b.figures:
             return not (a.figures & b.figures)

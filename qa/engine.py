@@ -33,6 +33,8 @@ MAX_QUERY_CHARS = 2000
 MAX_K = 100
 DEFAULT_PASSAGES = 8
 """Passages an answer considers: enough to find corroboration across five-odd articles."""
+PER_RANKER = 3
+"""Each ranker's best passages are considered even when fusion ranks them lower."""
 
 
 @dataclass(frozen=True)
@@ -135,7 +137,7 @@ class Engine:
     def ask(self, question: str, history: list[Turn] | None = None, k: int = DEFAULT_PASSAGES) -> Answer:
         """An extractive answer from the `k` best passages, every sentence cited and verified."""
         searched_for, vector, version = self._prepare(question, k, history)
-        results = hybrid_search(version, searched_for, vector, k)
+        results = hybrid_search(version, searched_for, vector, k, per_ranker=PER_RANKER)
         return render(check_query(question), searched_for, draft(version, searched_for, vector, results), version)
 
     def _prepare(self, query: str, k: int, history: list[Turn] | None) -> tuple[str, np.ndarray, IndexVersion]:

@@ -16,6 +16,8 @@ import numpy as np
 
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 """bm25s's default token pattern, so our terms match its vocabulary."""
+_QUANTIFIERS = frozenset({"many", "much"})
+"""Question words bm25s's list keeps ("how many"); they name no content."""
 
 
 class KeywordHit(NamedTuple):
@@ -46,7 +48,7 @@ class KeywordIndex:
         """Stemmed content words, as the index sees them (no stop or question words)."""
         from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN_PLUS]
+        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN_PLUS and w not in _QUANTIFIERS]
         return self._stem.stemWords(words)
 
     def knows(self, term: str) -> bool:

@@ -51,12 +51,21 @@ def dense_search(version: IndexVersion, query_vector: np.ndarray, k: int) -> lis
     return [(int(row), float(score)) for row, score in zip(labels[0], scores[0], strict=True) if row >= 0]
 
 
-def hybrid_search(version: IndexVersion, query: str, query_vector: np.ndarray, k: int) -> list[SearchResult]:
-    """Top-k passages by fused rank; each result keeps the scores it was ranked by."""
+def hybrid_search(
+    version: IndexVersion, query: str, query_vector: np.ndarray, k: int, per_ranker: int = 0
+) -> list[SearchResult]:
+    """Top-k passages by fused rank, then any of each ranker's top `per_ranker` not yet in.
+
+    Fusion favours passages both rankers like; a passage only BM25 finds (a rare name
+    the vectors miss) can still hold the answer, so answering asks for `per_ranker` > 0.
+    """
     pool = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
     dense = dense_search(version, query_vector, pool)
     keyword = [(hit.row, hit.score) for hit in version.keywords.search(query, pool)]
-    fused = reciprocal_rank_fusion([[row for row, _ in dense], [row for row, _ in keyword]])[:k]
+    fused = reciprocal_rank_fusion([[row for row, _ in dense], [row for row, _ in keyword]])
+    chosen = {row for row, _ in fused[:k]}
+    extra = [row for ranking in (dense, keyword) for row, _ in ranking[:per_ranker] if row not in chosen]
+    fused = fused[:k] + [(row, score) for row, score in fused[k:] if row in extra]
     if not fused:
         return []
     best_possible = 2.0 / (RRF_K + 1)
