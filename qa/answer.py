@@ -16,20 +16,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.claims import disagree
+from qa.claims import claim_of, disagree
 from qa.retrieval import SearchResult
 from qa.store import IndexVersion
 
 ANSWER_THRESHOLD = 0.5
 """Below this best score the articles are taken not to answer the question."""
 COVERAGE_WEIGHT = 0.3
-CONTEXT_WEIGHT = 0.5
+CONTEXT_WEIGHT = 0.75
 """Share of the coverage gained from the previous sentence ("the two commanders" after
 the sentence that names them) that counts for the current one."""
-EXTRA_SENTENCE_MARGIN = 0.08
+PHRASE_WEIGHT = 0.15
+EXTRA_SENTENCE_MARGIN = 0.02
 """A further sentence joins the answer when it scores within this margin of the best."""
 MAX_SENTENCES = 3
 SAME_FACT_SIMILARITY = 0.72
+SAME_FACT_SHARE = 0.3
+"""A restatement must also share this much (idf-weighted) of what the chosen sentence adds
+beyond the question, and state no other figures."""
 NEW_FACT_SIMILARITY = 0.6
 """Below this similarity to every chosen sentence, a sentence states something new."""
 CONFLICT_MARGIN = 0.15
@@ -82,6 +86,8 @@ def score_candidates(
     dense = np.asarray(version.sentence_vectors[[s.row for s in sentences]]) @ query_vector
     weights = {t: version.keywords.idf(t) for t in set(version.keywords.terms(question))}
     total = sum(weights.values()) or 1.0
+    question_words = version.keywords.words(question)
+    content = set(weights)
     candidates = []
     previous_terms: set[str] = set()
     previous_passage = -1
@@ -93,7 +99,8 @@ def score_candidates(
         coverage = sum(weights.get(t, 0.0) for t in terms) / total
         in_context = sum(weights.get(t, 0.0) for t in terms | previous_terms) / total
         coverage += CONTEXT_WEIGHT * (in_context - coverage)
-        score = float(cosine) + COVERAGE_WEIGHT * coverage
+        run = shared_run(question_words, version.keywords.words(text), content)
+        score = float(cosine) + COVERAGE_WEIGHT * coverage + PHRASE_WEIGHT * min(max(run - 1, 0), 3) / 3
         candidates.append(
             Candidate(
                 by_row[sentence.passage_row], sentence.row, sentence.start, sentence.end, float(cosine), coverage, score
@@ -101,6 +108,19 @@ def score_candidates(
         )
         previous_terms, previous_passage = terms, sentence.passage_row
     return sorted(candidates, key=lambda c: (-c.score, c.sentence_row))
+
+
+def shared_run(first: list[str], second: list[str], content: set[str]) -> int:
+    """Length of the longest run of words both share that holds at least one content word."""
+    best = 0
+    for i in range(len(first)):
+        for j in range(len(second)):
+            n = 0
+            while i + n < len(first) and j + n < len(second) and first[i + n] == second[j + n]:
+                n += 1
+            if n > best and any(w in content for w in first[i : i + n]):
+                best = n
+    return best
 
 
 def _preceding_terms(version: IndexVersion, result: SearchResult) -> set[str]:
@@ -153,7 +173,11 @@ def _select(
                 continue
             if vectors[lead.sentence_row] @ vectors[other.sentence_row] < SAME_FACT_SIMILARITY:
                 continue
-            if _shared(new_terms, set(version.keywords.terms(other.text)), version) >= 0.5:
+            if _shared(new_terms, set(version.keywords.terms(other.text)), version) < SAME_FACT_SHARE:
+                continue
+            if not claim_of(lead.text).figures.isdisjoint(claim_of(other.text).figures) or not (
+                claim_of(lead.text).figures and claim_of(other.text).figures
+            ):
                 support.append(other)
         statements.append(Statement(trim(lead.text), support))
     return statements

@@ -52,11 +52,13 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Scores:
-    recall_at_5: float
-    accuracy: float
-    citation_precision: float
-    abstention: float
-    false_abstention: float
+    """Shares from 0 to 1; None where no question of the needed kind was asked."""
+
+    recall_at_5: float | None
+    accuracy: float | None
+    citation_precision: float | None
+    abstention: float | None
+    false_abstention: float | None
 
 
 def normalize(text: str) -> str:
@@ -139,15 +141,15 @@ def score(outcomes: Sequence[Outcome]) -> Scores:
     return Scores(
         recall_at_5=_share(any(is_support(o.question, a, t) for a, t in o.top5) for o in answerable),
         accuracy=_share(o.answered and contains_answer(o.question, o.answer) for o in answerable),
-        citation_precision=sum(precisions) / len(precisions) if precisions else 0.0,
+        citation_precision=sum(precisions) / len(precisions) if precisions else None,
         abstention=_share(not o.answered for o in abstain),
         false_abstention=_share(not o.answered for o in answerable),
     )
 
 
-def _share(flags: Iterator[bool] | Sequence[bool]) -> float:
+def _share(flags: Iterator[bool] | Sequence[bool]) -> float | None:
     values = list(flags)
-    return sum(values) / len(values) if values else 0.0
+    return sum(values) / len(values) if values else None
 
 
 def misses(outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -164,10 +166,9 @@ def format_table(scores: dict[str, Scores], questions: Sequence[Question]) -> st
     header = f"{'system':<12} {'recall@5':>9} {'accuracy':>9} {'cite prec':>10} {'abstain':>8} {'false abst':>11}"
     rows = [header, "-" * len(header)]
     for name, s in scores.items():
-        rows.append(
-            f"{name:<12} {s.recall_at_5:>9.2f} {s.accuracy:>9.2f} {s.citation_precision:>10.2f} "
-            f"{s.abstention:>8.2f} {s.false_abstention:>11.2f}"
-        )
+        figures = (s.recall_at_5, s.accuracy, s.citation_precision, s.abstention, s.false_abstention)
+        cells = [("-" if f is None else f"{f:.2f}").rjust(width) for f, width in zip(figures, (9, 9, 10, 8, 11))]
+        rows.append(f"{name:<12} {' '.join(cells)}")
     answerable = sum(q.answerable for q in questions)
     rows.append(f"{len(questions)} questions: {answerable} answerable, {len(questions) - answerable} to abstain on")
     return "\n".join(rows)

@@ -51,6 +51,10 @@ class KeywordIndex:
         words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN_PLUS and w not in _QUANTIFIERS]
         return self._stem.stemWords(words)
 
+    def words(self, text: str) -> list[str]:
+        """Every stemmed word in order, stop words included: for matching phrases."""
+        return self._stem.stemWords(_WORD.findall(text.lower()))
+
     def knows(self, term: str) -> bool:
         """Whether any passage contains the term."""
         return self._df.get(term, 0) > 0
