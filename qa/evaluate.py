@@ -167,7 +167,9 @@ def format_table(scores: dict[str, Scores], questions: Sequence[Question]) -> st
     rows = [header, "-" * len(header)]
     for name, s in scores.items():
         figures = (s.recall_at_5, s.accuracy, s.citation_precision, s.abstention, s.false_abstention)
-        cells = [("-" if f is None else f"{f:.2f}").rjust(width) for f, width in zip(figures, (9, 9, 10, 8, 11))]
+        cells = [
+            ("-" if f is None else f"{f:.2f}").rjust(width) for f, width in zip(figures, (9, 9, 10, 8, 11), strict=True)
+        ]
         rows.append(f"{name:<12} {' '.join(cells)}")
     answerable = sum(q.answerable for q in questions)
     rows.append(f"{len(questions)} questions: {answerable} answerable, {len(questions) - answerable} to abstain on")
