@@ -39,7 +39,7 @@ NEW_FACT_SIMILARITY = 0.6
 CONFLICT_MARGIN = 0.15
 CONFLICT_MIN_COVERAGE = 0.3
 """Each side of a conflict must itself address the question, not merely share its topic."""
-SAME_POINT_SIMILARITY = 0.5
+SAME_POINT_SIMILARITY = 0.35
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([^)]*\))?\s*[–—-]+\s+")
 
 
@@ -192,7 +192,9 @@ def _shared(terms: set[str], other: set[str], version: IndexVersion) -> float:
 def _conflicting(
     question: str, candidates: list[Candidate], vectors: dict[int, np.ndarray], version: IndexVersion
 ) -> list[Candidate]:
-    """Up to three relevant sentences that contradict each other, or none."""
+    """Up to three relevant sentences from different articles that contradict each other, or none.
+
+    Different figures within one article count different things, not a disagreement."""
     floor = max(ANSWER_THRESHOLD, candidates[0].score - CONFLICT_MARGIN)
     relevant = [c for c in candidates if c.score >= floor and c.coverage >= CONFLICT_MIN_COVERAGE]
     question_terms = set(version.keywords.terms(question))
@@ -204,6 +206,8 @@ def _conflicting(
     for candidate in relevant:
         vector = vectors[candidate.sentence_row]
         if any(vector @ vectors[s.sentence_row] < SAME_POINT_SIMILARITY for s in sides):
+            continue
+        if any(s.result.passage.article_id == candidate.result.passage.article_id for s in sides):
             continue
         if not sides or any(disagree(question, s.text, candidate.text, asked) for s in sides):
             sides.append(candidate)

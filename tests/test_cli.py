@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -100,3 +101,84 @@ def test_installed_command_uses_environment_settings(seed_corpus: Path, tmp_path
     assert json.loads(result.stdout)["results"][0]["article_id"].startswith("00")
     assert (tmp_path / "env-index" / "CURRENT").exists()
     assert "Traceback" not in result.stderr
+
+
+CITATION_FIELDS = {"n": int, "article_id": str, "title": str, "paragraph": int, "text": str, "quote": str}
+
+
+def check_citation_shape(citation: dict) -> None:
+    for name, kind in CITATION_FIELDS.items():
+        assert isinstance(citation[name], kind), name
+    assert citation["source"] is None or isinstance(citation["source"], str)
+    assert isinstance(citation["score"], float)
+    start, end = citation["span"]
+    assert citation["text"][start:end] == citation["quote"]
+
+
+def test_ask_json_contract(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    code, out = run(["ask", "Which aircraft carried out the strikes?", "--json", *dirs], embedder, monkeypatch)
+    assert code == 0
+    data = json.loads(out)
+    assert {"question", "answer", "answered", "citations", "related"} <= data.keys()
+    assert data["question"] == "Which aircraft carried out the strikes?"
+    assert data["answered"] is True
+    assert "F-15" in data["answer"]
+    assert "F-16" in data["answer"]
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
+    assert used == {c["n"] for c in data["citations"]}
+    assert len(data["citations"]) >= 2
+    for citation in data["citations"] + data["related"]:
+        check_citation_shape(citation)
+
+
+def test_ask_json_abstains_with_related(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    _, out = run(["ask", "What is the capital of Australia?", "--json", *dirs], embedder, monkeypatch)
+    data = json.loads(out)
+    assert data["answered"] is False
+    assert data["citations"] == []
+    assert not re.search(r"\[\d+\]", data["answer"])
+    for citation in data["related"]:
+        check_citation_shape(citation)
+
+
+def test_ask_jsonl_follows_history(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    lines = [
+        json.dumps({"question": "Who is Yair Lapid?", "history": []}),
+        json.dumps(
+            {
+                "question": "What did he say about the accord?",
+                "history": [{"role": "user", "content": "Who is Yair Lapid?"}],
+            }
+        ),
+        json.dumps({"question": ""}),
+    ]
+    code, out = run(["ask", "--jsonl", "-", *dirs], embedder, monkeypatch, "\n".join(lines) + "\n")
+    assert code == 0
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 3
+    assert "Lapid" in rows[0]["answer"]
+    assert "serious reservations" in rows[1]["answer"]
+    assert "empty" in rows[2]["error"]
+
+
+def test_eval_json_scores_all_systems(dirs: list[str], embedder: Embedder, monkeypatch, tmp_path: Path) -> None:
+    questions = [
+        {"id": "1", "kind": "fact", "question": "Which aircraft carried out the strikes?",
+         "answer_all": [["F-15"], ["F-16"]], "support": [["000", "F-15 and F-16 aircraft"]]},
+        {"id": "2", "kind": "abstain", "question": "What is the capital of Australia?"},
+    ]  # fmt: skip
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(q) for q in questions), encoding="utf-8")
+    code, out = run(["eval", str(path), "--json", "--show-misses", *dirs], embedder, monkeypatch)
+    assert code == 0
+    data = json.loads(out)
+    assert data["questions"] == 2
+    assert set(data["scores"]) == {"corpus-qa", "dense top-1", "BM25 top-1"}
+    ours = data["scores"]["corpus-qa"]
+    assert ours["accuracy"] == 1.0
+    assert ours["abstention"] == 1.0
+    assert data["scores"]["dense top-1"]["abstention"] == 0.0
+    assert data["misses"] == []
+    _, table = run(["eval", str(path), *dirs], embedder, monkeypatch)
+    assert "recall@5" in table
+    assert "2 questions: 1 answerable, 1 to abstain on" in table
