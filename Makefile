@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 
-.PHONY: install run index test lint format clean
+.PHONY: install browser run index test lint format clean
 
 install: $(STAMP)
 
@@ -34,7 +34,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+# The browser tests drive Debian's chromium with Playwright (no browser download).
+browser:
+	@test -x /usr/bin/chromium || apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 clean:

@@ -1,7 +1,8 @@
-"""corpus-qa in the browser. Until the chat lands, a search page over the live index.
+"""corpus-qa in the browser: ask with follow-ups, read the cited paragraphs, manage articles.
 
 Run with `make run` (or `python app.py --host 127.0.0.1 --port 7860`); `gradio app.py`
-reload mode also works, since `demo` is a module-level Blocks.
+reload mode also works, since `demo` is a module-level Blocks. Handlers only parse, call
+the engine and render; rendering (with all article text escaped) lives in qa/present.py.
 """
 
 from __future__ import annotations
@@ -9,37 +10,223 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from qa.engine import Engine
+from qa import library, present
+from qa.access import AdminGate
+from qa.engine import DEFAULT_PASSAGES, MAX_K, Engine
 from qa.errors import QAError
+from qa.followup import parse_history
+from qa.reader import MAX_FILE_BYTES
 from qa.settings import Settings, force_offline
 
 log = logging.getLogger("qa.app")
 
+EXAMPLES = [
+    "Which aircraft carried out the strikes?",
+    "Why did the US carry out the strikes?",
+    "How many people were killed?",
+    "Who is John Kirby?",
+]
+QUEUE_SIZE = 64
+CONCURRENCY = 2
+"""Two requests side by side: the machines have two cores, and FAISS runs one thread each."""
+CSS = """
+.qa-source, .qa-context { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 8px 12px; margin-bottom: 8px; }
+.qa-meta { color: var(--body-text-color-subdued); font-size: 0.85em; }
+.qa-para { opacity: 0.75; } .qa-focus { opacity: 1; border-left: 3px solid var(--color-accent); padding-left: 8px; }
+.qa-pnum { color: var(--body-text-color-subdued); font-size: 0.85em; }
+mark { background: #fff3a3; color: inherit; }
+"""
 
-def make_demo(engine: Engine) -> gr.Blocks:
+
+def example_text(evt: gr.SelectData) -> str:
+    return evt.value["text"]
+
+
+def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
+    def respond(
+        message: str, history: list[dict[str, Any]], passages: float, show_scores: bool
+    ) -> tuple[str, list[dict[str, Any]], str, Any, str, dict[str, list[int]]]:
+        try:
+            answer = engine.ask(message, history=present.chat_turns(history), k=int(passages))
+        except QAError as exc:
+            raise gr.Error(str(exc)) from exc
+        history = [
+            *history,
+            {"role": "user", "content": present.escape_markdown(message)},
+            {"role": "assistant", "content": present.chat_markdown(answer)},
+        ]
+        choices = present.source_choices(answer)
+        spans = {c.passage_id: list(c.span) for c in (answer.citations or answer.related)}
+        first = _context(choices[0][1], spans) if choices else ""
+        return (
+            "",
+            history,
+            present.sources_html(answer, show_scores),
+            gr.update(choices=choices, value=choices[0][1] if choices else None),
+            first,
+            spans,
+        )
+
+    def show_context(passage_id: str | None, spans: dict[str, list[int]]) -> str:
+        return _context(passage_id, spans) if passage_id else ""
+
+    def _context(passage_id: str, spans: dict[str, list[int]]) -> str:
+        try:
+            span = spans.get(passage_id)
+            return present.context_html(engine.context(passage_id), tuple(span) if span else None)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def ask(question: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The same JSON as `qa ask --json`."""
+        try:
+            return engine.ask(question, history=parse_history(history)).to_dict()
+        except QAError as exc:
+            raise gr.Error(str(exc)) from exc
+
     def search(query: str, k: float) -> dict[str, Any]:
-        """The same JSON as `qa search --json`; errors become a message, not a traceback."""
+        """The same JSON as `qa search --json`."""
         try:
             return engine.search(query, k=int(k)).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
+    def articles() -> tuple[str, list[list[Any]], Any]:
+        status = engine.status()
+        ids = [a.article_id for a in status.articles]
+        return present.status_markdown(status), present.articles_rows(status), gr.update(choices=ids, value=None)
+
+    def add_files(
+        files: list[str] | None, password: str, request: gr.Request, progress: gr.Progress = gr.Progress()
+    ) -> str:
+        _admit(password, request)
+        if not files:
+            return "Choose one or more .txt, .md or .html files first."
+        lines, added = [], 0
+        for path in files:
+            try:
+                note = library.add(engine.settings.corpus_dir, Path(path).name, Path(path).read_bytes()).note
+                lines.append(f"added: {note}")
+                added += 1
+            except (QAError, OSError) as exc:
+                lines.append(f"refused: {exc}")
+        return "\n".join([*lines, _rebuild(progress) if added else "nothing added; the index is unchanged"])
+
+    def remove_article(
+        article_id: str | None, password: str, request: gr.Request, progress: gr.Progress = gr.Progress()
+    ) -> str:
+        _admit(password, request)
+        record = engine.version().article(article_id) if article_id else None
+        if record is None:
+            return "Pick an indexed article to remove."
+        try:
+            removed = library.remove(engine.settings.corpus_dir, record.path, engine.settings.index_dir / "removed")
+        except QAError as exc:
+            return f"refused: {exc}"
+        return "\n".join([f"removed {removed.article_id}; the file is kept at {removed.kept_at}", _rebuild(progress)])
+
+    def rebuild(password: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:
+        _admit(password, request)
+        return _rebuild(progress)
+
+    def _admit(password: str, request: gr.Request) -> None:
+        try:
+            gate.check(password, request.client.host if request and request.client else None)
+        except QAError as exc:
+            raise gr.Error(str(exc)) from exc
+
+    def _rebuild(progress: gr.Progress) -> str:
+        progress(0, desc="Rebuilding the index")
+        try:
+            report = engine.index(progress=lambda done, total: progress((done, total), desc="Embedding"))
+        except QAError as exc:
+            return f"rebuild failed: {exc}"
+        return present.format_report(report, engine.settings)
+
     with gr.Blocks(title="corpus-qa") as blocks:
-        gr.Markdown("# corpus-qa\nSearch the indexed articles. Cited answers arrive with the chat.")
-        with gr.Row():
-            query = gr.Textbox(label="Query", placeholder="Which aircraft carried out the strikes?", scale=4)
-            k = gr.Slider(1, 20, value=5, step=1, label="Passages")
-        results = gr.JSON(label="Passages")
-        gr.on([query.submit], search, [query, k], results, api_name="search")
+        gr.Markdown(
+            "## corpus-qa\nAsk about the articles. Every sentence of an answer cites the paragraph it came from."
+        )
+        with gr.Tab("Ask"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        label="Answers",
+                        height=480,
+                        examples=[{"text": q} for q in EXAMPLES],
+                        allow_tags=False,
+                        sanitize_html=True,
+                        elem_id="chat",
+                    )
+                    question = gr.Textbox(
+                        placeholder="Ask about the articles…", show_label=False, submit_btn=True, elem_id="question"
+                    )
+                    with gr.Row():
+                        passages = gr.Slider(1, MAX_K, value=DEFAULT_PASSAGES, step=1, label="Passages to consider")
+                        show_scores = gr.Checkbox(label="Show retrieval scores")
+                        clear = gr.Button("New conversation", size="sm")
+                with gr.Column(scale=2):
+                    sources = gr.HTML(elem_id="sources")
+                    pick = gr.Radio(label="Read a source in context", choices=[], elem_id="pick")
+                    context = gr.HTML(elem_id="context")
+            spans = gr.State({})
+            outputs = [question, chatbot, sources, pick, context, spans]
+            question.submit(respond, [question, chatbot, passages, show_scores], outputs, api_visibility="private")
+            chatbot.example_select(example_text, None, question, api_visibility="private").then(
+                respond, [question, chatbot, passages, show_scores], outputs, api_visibility="private"
+            )
+            pick.change(show_context, [pick, spans], context, api_visibility="private")
+            clear.click(
+                lambda: ("", [], "", gr.update(choices=[], value=None), "", {}), None, outputs, api_visibility="private"
+            )
+        with gr.Tab("Articles") as articles_tab:
+            status = gr.Markdown(elem_id="status")
+            table = gr.Dataframe(
+                headers=["id", "title", "source", "date", "paragraphs", "indexed"], interactive=False, wrap=True
+            )
+            password = gr.Textbox(
+                label="Admin password", type="password", visible=gate.needs_password, elem_id="password"
+            )
+            with gr.Row():
+                with gr.Column():
+                    files = gr.File(
+                        label=f"Add articles (.txt, .md, .html; up to {MAX_FILE_BYTES // 2**20} MB each)",
+                        file_count="multiple",
+                        file_types=[".txt", ".md", ".html"],
+                        elem_id="upload",
+                    )
+                    add_button = gr.Button("Add and rebuild", variant="primary", elem_id="add")
+                with gr.Column():
+                    chosen = gr.Dropdown(label="Article to remove", choices=[], elem_id="remove-choice")
+                    remove_button = gr.Button("Remove and rebuild", variant="stop")
+                    rebuild_button = gr.Button("Rebuild index", elem_id="rebuild")
+            report = gr.Textbox(label="What happened", lines=6, interactive=False, elem_id="report")
+            listing = [status, table, chosen]
+            articles_tab.select(articles, None, listing, api_visibility="private")
+            add_button.click(add_files, [files, password], report, api_name="add").then(articles, None, listing)
+            remove_button.click(remove_article, [chosen, password], report, api_name="remove").then(
+                articles, None, listing
+            )
+            rebuild_button.click(rebuild, password, report, api_name="rebuild").then(articles, None, listing)
+        gr.api(ask, api_name="ask")
+        gr.api(search, api_name="search")
+        blocks.load(articles, None, listing, api_visibility="private")
     return blocks
 
 
 force_offline()
-demo = make_demo(Engine(Settings.from_env()))
+engine = Engine(Settings.from_env())
+demo = make_demo(
+    engine,
+    AdminGate(os.environ.get("QA_ADMIN_PASSWORD"), lambda: demo.server_name or os.environ.get("GRADIO_SERVER_NAME")),
+)
+demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY, api_open=False)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="Serve corpus-qa in the browser.")
@@ -47,4 +234,5 @@ if __name__ == "__main__":
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
-    demo.launch(server_name=args.host, server_port=args.port, max_file_size="5mb")
+    engine.warm_up()
+    demo.launch(server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_BYTES, css=CSS)

@@ -136,7 +136,13 @@ def missing_names(version: IndexVersion, question: str) -> list[str]:
     """Capitalised words of the question (past its first word) that no passage contains."""
     words = re.findall(r"[\w’'-]+", question)[1:]
     names = [w for w in words if w[:1].isupper() and len(w) > 2]
-    return [w for w in names if not any(version.keywords.knows(t) for t in version.keywords.terms(w))]
+    return [w for w in names if _unknown(version, w)]
+
+
+def _unknown(version: IndexVersion, word: str) -> bool:
+    """A word with indexable terms, none of which any passage holds (stop words are never unknown)."""
+    terms = version.keywords.terms(word)
+    return bool(terms) and not any(version.keywords.knows(t) for t in terms)
 
 
 def draft(version: IndexVersion, question: str, query_vector: np.ndarray, results: Sequence[SearchResult]) -> Draft:

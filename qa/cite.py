@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from qa.answer import Candidate, Draft, Statement
@@ -28,6 +28,16 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    """One sentence of an answer with the citation numbers that back it, kept apart from the
+    rendered text so a front end can escape the article's words and still draw the markers."""
+
+    text: str
+    cites: list[int]
+    agreeing: int
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     searched_for: str
@@ -38,6 +48,7 @@ class Answer:
     conflict: bool = False
     agreeing: list[int] | None = None
     """For each answer sentence, how many articles state it."""
+    sentences: list[Sentence] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -54,19 +65,33 @@ def render(question: str, searched_for: str, draft: Draft, version: IndexVersion
     if not statements:
         return Answer(question, searched_for, _abstention(draft.missing), False, [], related)
     numbers: dict[int, Citation] = {}
-    parts = ["Reports differ."] if draft.conflict else []
+    sentences = []
     for statement in statements:
-        markers = []
         for candidate in statement.support:
-            key = candidate.sentence_row
-            if key not in numbers:
-                numbers[key] = _citation(len(numbers) + 1, candidate, version)
-            markers.append(f"[{numbers[key].n}]")
-        agree = len({c.result.passage.article_id for c in statement.support})
-        note = f" ({agree} sources agree)" if agree > 1 else ""
-        parts.append(f"{statement.text} {''.join(markers)}{note}")
-    agreeing = [len({c.result.passage.article_id for c in s.support}) for s in statements]
-    return Answer(question, searched_for, " ".join(parts), True, list(numbers.values()), [], draft.conflict, agreeing)
+            if candidate.sentence_row not in numbers:
+                numbers[candidate.sentence_row] = _citation(len(numbers) + 1, candidate, version)
+        cites = [numbers[c.sentence_row].n for c in statement.support]
+        sentences.append(Sentence(statement.text, cites, len({c.result.passage.article_id for c in statement.support})))
+    parts = [CONFLICT_NOTE] if draft.conflict else []
+    parts += [f"{s.text} {''.join(f'[{n}]' for n in s.cites)}{agreement_note(s.agreeing)}" for s in sentences]
+    return Answer(
+        question,
+        searched_for,
+        " ".join(parts),
+        True,
+        list(numbers.values()),
+        [],
+        draft.conflict,
+        [s.agreeing for s in sentences],
+        sentences,
+    )
+
+
+CONFLICT_NOTE = "Reports differ."
+
+
+def agreement_note(agreeing: int) -> str:
+    return f" ({agreeing} sources agree)" if agreeing > 1 else ""
 
 
 def _verified(statement: Statement, version: IndexVersion) -> Statement:

@@ -19,7 +19,7 @@ from qa.engine import DEFAULT_PASSAGES, Engine, SearchResponse
 from qa.errors import QAError
 from qa.evaluate import format_table, load_questions, misses, run_systems, score, scratch_engine
 from qa.followup import Turn, parse_history
-from qa.indexer import SyncReport
+from qa.present import format_report
 from qa.settings import Settings, force_offline
 from qa.vectors import Embedder
 
@@ -109,35 +109,6 @@ def _index(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
     with _ProgressBar("embedding") as bar:
         report = engine.index(full=args.full, progress=bar.update)
     print(format_report(report, engine.settings), file=out)
-
-
-def format_report(report: SyncReport, settings: Settings) -> str:
-    lines = []
-    if report.rebuild_reason:
-        lines.append(f"note: {report.rebuild_reason}")
-    if report.up_to_date:
-        lines.append(
-            f"Index {settings.index_dir} is up to date: {report.unchanged} articles, "
-            f"{report.passages} paragraphs; nothing embedded ({report.seconds:.1f} s)"
-        )
-    else:
-        lines.append(
-            f"Indexed {settings.corpus_dir} into {settings.index_dir} with {settings.model} in {report.seconds:.1f} s"
-        )
-        lines.append(
-            f"  articles: {len(report.added)} added, {len(report.changed)} changed, "
-            f"{len(report.removed)} removed, {report.unchanged} unchanged"
-        )
-        lines.append(f"  passages: {report.passages} in the index, with {report.sentences} sentences")
-        lines.append(f"  vectors: {report.embedded} embedded, the rest reused from the cache")
-        for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
-            lines.extend(f"  {label}: {article_id}" for article_id in ids)
-    lines.extend(f"  skipped {s.path}: {s.reason}" for s in report.skipped)
-    lines.extend(
-        f"  near-duplicate: {d.article_id} repeats {d.share:.0%} of its paragraphs from {d.of}; both stay indexed"
-        for d in report.near_duplicates
-    )
-    return "\n".join(lines)
 
 
 def _list(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:

@@ -65,6 +65,25 @@ class SearchResponse:
 
 
 @dataclass(frozen=True)
+class Context:
+    """A cited passage with the paragraphs around it, in article order."""
+
+    article: ArticleRecord
+    passages: list[PassageRecord]
+    focus: int
+    """Index in `passages` of the cited one."""
+
+
+@dataclass(frozen=True)
+class Status:
+    model: str
+    version: str
+    articles: list[ArticleRecord]
+    passages: int
+    index_bytes: int
+
+
+@dataclass(frozen=True)
 class ArticleView:
     article: ArticleRecord
     passages: list[PassageRecord]
@@ -159,6 +178,22 @@ class Engine:
             hint = f"; did you mean {', '.join(known[:5])}?" if known else "; `qa list` shows the ids"
             raise ArticleNotFoundError(f"no article {article_id!r} in the index{hint}")
         return ArticleView(record, version.article_passages(article_id), version.dropped(article_id))
+
+    def context(self, passage_id: str, around: int = 2) -> Context:
+        """The passage `passage_id` and up to `around` passages either side of it."""
+        article_id = passage_id.rsplit("#", 1)[0]
+        view = self.show(article_id)
+        ids = [p.passage_id for p in view.passages]
+        if passage_id not in ids:
+            raise ArticleNotFoundError(f"no passage {passage_id!r} in the index; it may have changed since")
+        at = ids.index(passage_id)
+        start = max(at - around, 0)
+        return Context(view.article, view.passages[start : at + around + 1], at - start)
+
+    def status(self) -> Status:
+        version = self.version()
+        size = sum(p.stat().st_size for p in version.folder.rglob("*") if p.is_file())
+        return Status(version.manifest.model, version.name, version.articles(), version.faiss.ntotal, size)
 
 
 def check_query(query: str) -> str:

@@ -44,6 +44,12 @@ _QUESTION_WORDS = {
 }
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:al-|bin\s|de\s|of\s)?[A-Z][\w’'.-]*)*")
 _SHORT_QUESTION_WORDS = 4
+_FULL_QUESTION = re.compile(
+    r"^(?:(?:who|what|when|where|why|how|which)\s+)?(?:is|are|was|were|did|does|do|has|have|had|will|can|could)\b",
+    re.IGNORECASE,
+)
+"""A question word and a verb ("Who is Yair Lapid?"), or a verb first: a whole question,
+however short, unlike "And in Syria?" or "What about Kirby?"."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +99,8 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     words = re.findall(r"[\w’'-]+", question)
     refers_back = bool(_REFERRING & {w.lower() for w in words})
     if not refers_back:
-        return f"{question} ({previous[-1]})" if len(words) <= _SHORT_QUESTION_WORDS else question
+        elliptical = len(words) <= _SHORT_QUESTION_WORDS and not _FULL_QUESTION.match(question.strip())
+        return f"{question} ({previous[-1]})" if elliptical else question
     missing = [n for n in names_in(previous[-1]) if n.lower() not in question.lower()]
     if not missing:
         return f"{question} ({previous[-1]})"

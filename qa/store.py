@@ -256,11 +256,11 @@ class IndexStore:
             tmp.mkdir()
             _write_version(tmp, content)
             os.rename(tmp, self.versions / name)
-            _fsync_dir(self.versions)
+            fsync_dir(self.versions)
             pointer = self.folder / "CURRENT.tmp"
             _write_durably(pointer, name.encode())
             os.replace(pointer, self.folder / "CURRENT")
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
         except OSError as exc:
             shutil.rmtree(tmp, ignore_errors=True)
             raise IndexWriteError(
@@ -352,7 +352,7 @@ def _write_version(folder: Path, content: VersionContent) -> None:
     KeywordIndex.build([p.text for p in content.passages]).save(bm25)
     for path in bm25.iterdir():
         _fsync_file(path)
-    _fsync_dir(bm25)
+    fsync_dir(bm25)
 
     manifest = Manifest(
         format_version=FORMAT_VERSION,
@@ -363,7 +363,7 @@ def _write_version(folder: Path, content: VersionContent) -> None:
         created=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     _write_durably(folder / "manifest.json", json.dumps(asdict(manifest), indent=2).encode())
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def _write_durably(path: Path, data: bytes) -> None:
@@ -382,7 +382,7 @@ def _fsync_file(path: Path) -> None:
         os.close(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)

@@ -1,58 +1,106 @@
+"""The served app through its HTTP API, as other tools and gradio_client use it."""
+
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
+import json
+import re
+import shutil
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gradio_client import Client
+from gradio_client import Client, handle_file
 
-from tests.conftest import ROOT, project_env
+from qa.reader import MAX_FILE_BYTES
+from tests.conftest import SEED_CORPUS, serve_app, write
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+PASSWORD = "correct horse"
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("app")
-    port = free_port()
-    env = project_env(QA_CORPUS_DIR=str(ROOT / "corpus"), QA_INDEX_DIR=str(folder / "index"))
-    server = subprocess.Popen(
-        [sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
-    )
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None:
-                pytest.fail(f"app exited: {server.stderr.read() if server.stderr else ''}")
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("app did not start within 120 s")
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
+    shutil.copytree(SEED_CORPUS, folder / "corpus")
+    with serve_app(folder / "corpus", folder / "index", QA_ADMIN_PASSWORD=PASSWORD) as url:
+        yield url, folder / "corpus"
 
 
-def test_app_serves_on_loopback(app_url: str) -> None:
-    assert app_url.startswith("http://127.0.0.1:")
-    with urllib.request.urlopen(app_url, timeout=10) as response:
+@pytest.fixture(scope="module")
+def client(app: tuple[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Client:
+    return Client(app[0], verbose=False, download_files=str(tmp_path_factory.mktemp("downloads")))
+
+
+def test_app_serves_on_loopback(app: tuple[str, Path]) -> None:
+    assert app[0].startswith("http://127.0.0.1:")
+    with urllib.request.urlopen(app[0], timeout=10) as response:
         assert response.status == 200
 
 
-def test_search_endpoint(app_url: str, tmp_path: Path) -> None:
-    client = Client(app_url, verbose=False, download_files=str(tmp_path))
+def test_ask_endpoint_returns_the_cli_json(client: Client) -> None:
+    data = client.predict("Which aircraft carried out the strikes?", [], api_name="/ask")
+    assert data["answered"] is True
+    assert "F-15" in data["answer"]
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", data["answer"])}
+    assert used == {c["n"] for c in data["citations"]}
+    for citation in data["citations"]:
+        start, end = citation["span"]
+        assert citation["text"][start:end] == citation["quote"]
+
+
+def test_ask_endpoint_follows_history(client: Client) -> None:
+    history = [{"role": "user", "content": "Who is Yair Lapid?"}]
+    data = client.predict("What did he say about the accord?", history, api_name="/ask")
+    assert "serious reservations" in data["answer"]
+
+
+def test_ask_endpoint_reports_bad_questions(client: Client) -> None:
+    with pytest.raises(Exception, match="empty"):
+        client.predict("   ", [], api_name="/ask")
+
+
+def test_search_endpoint(client: Client) -> None:
     data = client.predict("Which aircraft carried out the strikes?", 5, api_name="/search")
     assert "F-15" in data["results"][0]["text"]
+
+
+def test_corpus_changes_need_the_password(client: Client, app: tuple[str, Path], tmp_path: Path) -> None:
+    article = write(tmp_path, "wire.txt", "Divers found a sunken ferry named Amber Gull near Basra.\n")
+    before = sorted(p.name for p in app[1].iterdir())
+    with pytest.raises(Exception, match="wrong admin password"):
+        client.predict([handle_file(str(article))], "guess", api_name="/add")
+    with pytest.raises(Exception, match="wrong admin password"):
+        client.predict("", api_name="/rebuild")
+    assert sorted(p.name for p in app[1].iterdir()) == before
+    report = client.predict([handle_file(str(article))], PASSWORD, api_name="/add")
+    assert "wire.txt saved" in report
+    assert (app[1] / "wire.txt").exists()
+    assert "Amber Gull" in client.predict("What did divers find near Basra?", [], api_name="/ask")["answer"]
+
+
+def test_oversized_upload_is_refused_by_the_server(app: tuple[str, Path]) -> None:
+    boundary = "qa-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="big.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\n".encode()
+        + b"x" * (MAX_FILE_BYTES + 1024)
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    request = urllib.request.Request(
+        app[0] + "gradio_api/upload", data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=30)
+    assert error.value.code == 413
+
+
+def test_endpoints_cannot_skip_the_queue(app: tuple[str, Path]) -> None:
+    request = urllib.request.Request(
+        app[0] + "gradio_api/run/ask",
+        data=json.dumps({"data": ["Which aircraft carried out the strikes?", []]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(request, timeout=30)
+    assert error.value.code in (403, 404, 405)

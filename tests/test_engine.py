@@ -81,3 +81,22 @@ def test_show_gives_paragraphs_and_dropped_lines(seed_engine: Engine) -> None:
     assert view.article.title == "U.S. carries out air strikes against Iran-backed militia in Iraq, Syria"
     assert [p.paragraph for p in view.passages] == list(range(1, view.article.paragraphs + 1))
     assert {d.text for d in view.dropped} >= {"gsg", "Read more..."}
+
+
+def test_context_gives_the_paragraphs_around_a_passage(seed_engine: Engine) -> None:
+    passages = seed_engine.show("004_3c879346b788183e").passages
+    middle = passages[5].passage_id
+    context = seed_engine.context(middle, around=2)
+    assert [p.passage_id for p in context.passages] == [p.passage_id for p in passages[3:8]]
+    assert context.passages[context.focus].passage_id == middle
+    assert seed_engine.context(passages[0].passage_id).focus == 0
+    with pytest.raises(ArticleNotFoundError):
+        seed_engine.context("004_3c879346b788183e#999")
+
+
+def test_status_reports_model_and_size(seed_engine: Engine) -> None:
+    status = seed_engine.status()
+    assert status.model == "all-MiniLM-L6-v2"
+    assert len(status.articles) == 5
+    assert status.passages == 88
+    assert status.index_bytes > 0

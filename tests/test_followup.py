@@ -49,3 +49,9 @@ def test_history_accepts_messages_and_plain_strings() -> None:
 def test_bad_history_is_a_clear_error(bad: object) -> None:
     with pytest.raises(QueryError):
         parse_history(bad)
+
+
+def test_a_short_question_with_its_own_name_stands_alone() -> None:
+    history = [Turn("user", "Which aircraft carried out the strikes?")]
+    assert contextualize("Who is Yair Lapid?", history) == "Who is Yair Lapid?"
+    assert contextualize("And in Syria?", history) == "And in Syria? (Which aircraft carried out the strikes?)"

@@ -1,0 +1,193 @@
+"""Render answers, sources and articles for the browser, with every article word escaped.
+
+Article text is untrusted: a scraped page can hold `<script>`, `<img onerror=…>`, remote
+images, forms, `javascript:` links, or Markdown that imitates our citation markers. Gradio's
+chat sanitizer removes scripts but keeps remote images and forms, so everything that came
+from an article is escaped here, on our side, before it reaches a Markdown or HTML component.
+Our own markup (markers, highlights) is added only after escaping.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from qa.cite import CONFLICT_NOTE, Answer, Citation, agreement_note
+from qa.engine import Context, Status
+from qa.followup import Turn
+from qa.indexer import SyncReport
+from qa.settings import Settings
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:>\"'=$])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text that Markdown shows literally: HTML entities for <, > and &, a backslash before
+    every other character Markdown or its extensions give meaning to, and no line breaks
+    (a line break could start a heading, a list or a fake message)."""
+    flat = " ".join(text.split())
+    escaped = flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", escaped)
+
+
+def markers(numbers: Sequence[int]) -> str:
+    """Citation markers as only we can write them: bold, which escaped article text cannot be."""
+    return "**" + "".join(f"\\[{n}\\]" for n in numbers) + "**"
+
+
+def chat_markdown(answer: Answer) -> str:
+    """The answer for a chat bubble: escaped sentences, our markers, agreement notes."""
+    if not answer.answered:
+        return escape_markdown(answer.answer)
+    parts = [f"*{CONFLICT_NOTE}*"] if answer.conflict else []
+    for sentence in answer.sentences:
+        note = agreement_note(sentence.agreeing)
+        parts.append(
+            f"{escape_markdown(sentence.text)} {markers(sentence.cites)}"
+            + (f" {escape_markdown(note)}" if note else "")
+        )
+    return " ".join(parts)
+
+
+def sources_html(answer: Answer, show_scores: bool = False) -> str:
+    """Cards for the cited paragraphs, quotes highlighted; for an abstention, the related
+    passages under a heading that says they are not an answer."""
+    if answer.answered:
+        heading = "Sources"
+        cards = answer.citations
+    else:
+        heading = "Related passages (not an answer)"
+        cards = answer.related
+    if not cards:
+        return '<div class="qa-sources"><p>No passages.</p></div>'
+    agree = {n: s.agreeing for s in answer.sentences for n in s.cites}
+    body = "".join(_card(c, show_scores, agree.get(c.n, 1), answer.answered) for c in cards)
+    return f'<div class="qa-sources"><h3>{heading}</h3>{body}</div>'
+
+
+def _card(citation: Citation, show_scores: bool, agreeing: int, cited: bool) -> str:
+    label = f"[{citation.n}]" if cited else f"Related {citation.n}"
+    meta = [citation.source, citation.date, f"¶{citation.paragraph}", citation.article_id]
+    if cited and agreeing > 1:
+        meta.append(f"{agreeing} sources agree")
+    if show_scores:
+        meta.append(f"score {citation.score:.3f}")
+    return (
+        f'<div class="qa-source" data-n="{citation.n}">'
+        f'<div class="qa-source-head"><b>{html.escape(label)}</b> {html.escape(citation.title)}</div>'
+        f'<div class="qa-meta">{html.escape(" · ".join(m for m in meta if m))}</div>'
+        f'<p class="qa-text">{highlight(citation.text, citation.span)}</p></div>'
+    )
+
+
+def highlight(text: str, span: tuple[int, int]) -> str:
+    start, end = span
+    return f"{html.escape(text[:start])}<mark>{html.escape(text[start:end])}</mark>{html.escape(text[end:])}"
+
+
+def context_html(context: Context, quote_span: tuple[int, int] | None = None) -> str:
+    """The cited paragraph among its neighbours, the cited one marked and its quote highlighted."""
+    article = context.article
+    meta = " · ".join(m for m in (article.source, article.date, article.article_id) if m)
+    rows = []
+    for i, passage in enumerate(context.passages):
+        focus = i == context.focus
+        text = highlight(passage.text, quote_span) if focus and quote_span else html.escape(passage.text)
+        css = "qa-para qa-focus" if focus else "qa-para"
+        rows.append(f'<p class="{css}"><span class="qa-pnum">¶{passage.paragraph}</span> {text}</p>')
+    return (
+        f'<div class="qa-context"><h3>{html.escape(article.display_title)}</h3>'
+        f'<div class="qa-meta">{html.escape(meta)}</div>{"".join(rows)}</div>'
+    )
+
+
+def source_choices(answer: Answer) -> list[tuple[str, str]]:
+    """(label, passage id) pairs for picking a source to read in context."""
+    cards = answer.citations if answer.answered else answer.related
+    prefix = "" if answer.answered else "related "
+    return [(_shorten(f"{prefix}[{c.n}] {c.title} ¶{c.paragraph}"), c.passage_id) for c in cards]
+
+
+def _shorten(label: str, limit: int = 90) -> str:
+    return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def articles_rows(status: Status) -> list[list[str | int]]:
+    """Rows for the articles table: id, title, source, date, paragraphs, indexed."""
+    return [
+        [a.article_id, a.display_title, a.source or "", a.date or "", a.paragraphs, _when(a.indexed_at)]
+        for a in status.articles
+    ]
+
+
+def status_markdown(status: Status) -> str:
+    size = _size(status.index_bytes)
+    return escape_markdown(
+        f"{len(status.articles)} articles, {status.passages} passages; model {status.model}; index {size}"
+    )
+
+
+def _when(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+def _size(n: float) -> str:
+    units = ("bytes", "KB", "MB", "GB")
+    step = 0
+    while n >= 1024 and step < len(units) - 1:
+        n /= 1024
+        step += 1
+    return f"{n:.0f} bytes" if step == 0 else f"{n:.1f} {units[step]}"
+
+
+def format_report(report: SyncReport, settings: Settings) -> str:
+    """What a rebuild did, for the terminal and the app."""
+    lines = []
+    if report.rebuild_reason:
+        lines.append(f"note: {report.rebuild_reason}")
+    if report.up_to_date:
+        lines.append(
+            f"Index {settings.index_dir} is up to date: {report.unchanged} articles, "
+            f"{report.passages} paragraphs; nothing embedded ({report.seconds:.1f} s)"
+        )
+    else:
+        lines.append(
+            f"Indexed {settings.corpus_dir} into {settings.index_dir} with {settings.model} in {report.seconds:.1f} s"
+        )
+        lines.append(
+            f"  articles: {len(report.added)} added, {len(report.changed)} changed, "
+            f"{len(report.removed)} removed, {report.unchanged} unchanged"
+        )
+        lines.append(f"  passages: {report.passages} in the index, with {report.sentences} sentences")
+        lines.append(f"  vectors: {report.embedded} embedded, the rest reused from the cache")
+        for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+            lines.extend(f"  {label}: {article_id}" for article_id in ids)
+    lines.extend(f"  skipped {s.path}: {s.reason}" for s in report.skipped)
+    lines.extend(
+        f"  near-duplicate: {d.article_id} repeats {d.share:.0%} of its paragraphs from {d.of}; both stay indexed"
+        for d in report.near_duplicates
+    )
+    return "\n".join(lines)
+
+
+_OUR_MARKERS = re.compile(r"\*\*(?:\\\[\d+\\\])+\*\*")
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def chat_turns(history: Sequence[dict]) -> list[Turn]:
+    """The chat so far as plain-text turns, from Gradio's messages (content as a string or
+    as a list of parts), with our markers and escapes taken out again."""
+    turns = []
+    for message in history:
+        content = message.get("content")
+        if isinstance(content, list):
+            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+        if message.get("role") in ("user", "assistant") and isinstance(content, str):
+            text = _ESCAPE.sub(r"\1", _OUR_MARKERS.sub("", content))
+            turns.append(Turn(message["role"], html.unescape(text)))
+    return turns
