@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -100,3 +101,31 @@ def test_status_reports_model_and_size(seed_engine: Engine) -> None:
     assert len(status.articles) == 5
     assert status.passages == 88
     assert status.index_bytes > 0
+
+
+def test_questions_during_rebuilds_never_fail(seed_corpus: Path, make_engine: Callable[..., Engine]) -> None:
+    engine = make_engine(seed_corpus)
+    engine.index()
+    errors: list[BaseException] = []
+    answers = []
+    done = threading.Event()
+
+    def keep_asking() -> None:
+        while not done.is_set():
+            try:
+                answers.append(engine.ask("Which aircraft carried out the strikes?"))
+            except BaseException as exc:
+                errors.append(exc)
+
+    asker = threading.Thread(target=keep_asking)
+    asker.start()
+    try:
+        for n in range(3):
+            write(seed_corpus, f"wire-{n}.txt", f"Wire report {n}: divers found a ferry named Gull {n} near Basra.\n")
+            engine.index()
+    finally:
+        done.set()
+        asker.join()
+    assert not errors
+    assert answers
+    assert all(a.answered and "F-15" in a.answer for a in answers)
