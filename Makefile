@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 
-.PHONY: install browser run index test lint format clean
+.PHONY: install browser run index test lint format clean bench stress
 
 install: $(STAMP)
 
@@ -40,6 +40,15 @@ browser:
 
 test: lint browser
 	$(BIN)/python -m pytest
+
+# Ratios against the bare model and bare FAISS, measured in the same run (about 15 minutes).
+bench: install
+	$(BIN)/python benchmarks/bench.py
+
+# Minutes-long reliability runs: 100 SIGKILLs during rebuilds, then 32 clients under load.
+stress: install
+	$(BIN)/python stress/crash.py
+	$(BIN)/python stress/load.py
 
 clean:
 	rm -rf $(VENV) index/versions index/CURRENT index/cache.sqlite index/.lock

@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from qa import library, present
-from qa.access import AdminGate
+from qa.access import AdminGate, OriginGuard
 from qa.engine import DEFAULT_PASSAGES, MAX_K, Engine
 from qa.errors import QAError
 from qa.followup import parse_history
@@ -235,4 +236,10 @@ if __name__ == "__main__":
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
     engine.warm_up()
-    demo.launch(server_name=args.host, server_port=args.port, max_file_size=MAX_FILE_BYTES, css=CSS)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        max_file_size=MAX_FILE_BYTES,
+        css=CSS,
+        app_kwargs={"middleware": [Middleware(OriginGuard)]},
+    )

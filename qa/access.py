@@ -12,7 +12,9 @@ import hmac
 import ipaddress
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import urlsplit
 
 from qa.errors import QAError
 
@@ -73,3 +75,36 @@ class AdminGate:
                 delay = min(2.0 ** (self._failures - FREE_FAILURES + 1), MAX_LOCKOUT)
                 self._locked_until = self._clock() + delay
         raise AccessDenied("wrong admin password")
+
+
+class OriginGuard:
+    """ASGI middleware that refuses browser requests sent from another site's page.
+
+    Gradio answers such requests and only leaves out the CORS header, so a page elsewhere
+    could still post to an endpoint that changes the corpus (cross-site request forgery).
+    A request whose Origin differs from the Host it was sent to gets 403. Clients that send
+    no Origin (gradio_client, curl) are not browsers acting for another site, and pass.
+    """
+
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] in ("http", "websocket") and not same_origin(scope):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            body = b"cross-origin request refused"
+            headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 403, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
+
+
+def same_origin(scope: dict[str, Any]) -> bool:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+    origin = headers.get("origin")
+    if origin is None:
+        return True
+    return urlsplit(origin).netloc.lower() == headers.get("host", "").lower()

@@ -49,6 +49,8 @@ class Answer:
     agreeing: list[int] | None = None
     """For each answer sentence, how many articles state it."""
     sentences: list[Sentence] = field(default_factory=list)
+    index_version: str = ""
+    """The index version the answer came from: its citations are passages of that version."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -63,7 +65,9 @@ def render(question: str, searched_for: str, draft: Draft, version: IndexVersion
     statements = [_verified(s, version) for s in draft.statements]
     statements = [s for s in statements if s.support]
     if not statements:
-        return Answer(question, searched_for, _abstention(draft.missing), False, [], related)
+        return Answer(
+            question, searched_for, _abstention(draft.missing), False, [], related, index_version=version.name
+        )
     numbers: dict[int, Citation] = {}
     sentences = []
     for statement in statements:
@@ -84,6 +88,7 @@ def render(question: str, searched_for: str, draft: Draft, version: IndexVersion
         draft.conflict,
         [s.agreeing for s in sentences],
         sentences,
+        version.name,
     )
 
 

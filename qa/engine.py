@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ MAX_QUERY_CHARS = 2000
 MAX_K = 100
 DEFAULT_PASSAGES = 8
 """Passages an answer considers: enough to find corroboration across five-odd articles."""
+QUERY_CACHE = 1024
+"""Vectors of this many recent questions are kept: a repeated question skips the model."""
 PER_RANKER = 3
 """Each ranker's best passages are considered even when fusion ranks them lower."""
 
@@ -102,6 +105,12 @@ class Engine:
             raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {settings.model!r}")
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
+        self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
+
+    def _embed_query(self, text: str) -> np.ndarray:
+        vector = self.embedder.embed([text])[0]
+        vector.setflags(write=False)
+        return vector
 
     def warm_up(self) -> None:
         """Load the model and the index now rather than on the first question."""
@@ -165,7 +174,7 @@ class Engine:
         if not 1 <= k <= MAX_K:
             raise QueryError(f"k must be between 1 and {MAX_K}, got {k}")
         searched_for = contextualize(query, history or [])
-        return searched_for, self.embedder.embed([searched_for])[0], self.version()
+        return searched_for, self._query_vector(searched_for), self.version()
 
     def articles(self) -> list[ArticleRecord]:
         return self.version().articles()

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from qa import ann
 from qa.articles import Article, Dropped
 from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
 from qa.keywords import KeywordIndex
@@ -66,6 +67,7 @@ class Manifest:
     articles: int
     created: str
     faiss_index: str = "IndexFlatIP"
+    nprobe: int = 0
 
 
 @dataclass(frozen=True)
@@ -120,7 +122,6 @@ class IndexVersion:
     """One whole, read-only index version, checked for consistency when opened."""
 
     def __init__(self, folder: Path) -> None:
-        import faiss
 
         self.name = folder.name
         self.folder = folder
@@ -134,7 +135,8 @@ class IndexVersion:
                 f"index format {self.manifest.format_version} is not the supported {FORMAT_VERSION}"
             )
         try:
-            self.faiss = faiss.read_index(str(folder / "vectors.faiss"))
+            kind = ann.VectorIndexKind(self.manifest.faiss_index, self.manifest.nprobe)
+            self.faiss = ann.open_index(folder / "vectors.faiss", kind)
             self._db = sqlite3.connect(f"file:{folder / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False)
             (rows,) = self._db.execute("SELECT count(*) FROM passages").fetchone()
             (sentences,) = self._db.execute("SELECT count(*) FROM sentences").fetchone()
@@ -303,9 +305,8 @@ def _write_version(folder: Path, content: VersionContent) -> None:
     import faiss
 
     dimension = content.vectors.shape[1]
-    index = faiss.IndexFlatIP(dimension)
-    if len(content.vectors):
-        index.add(np.ascontiguousarray(content.vectors, dtype=np.float32))
+    kind = ann.choose(len(content.vectors))
+    index = ann.build(content.vectors, kind)
     _write_durably(folder / "vectors.faiss", faiss.serialize_index(index).tobytes())
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(content.sentence_vectors, dtype=np.float32))
@@ -361,6 +362,8 @@ def _write_version(folder: Path, content: VersionContent) -> None:
         passages=len(content.passages),
         articles=len(content.articles),
         created=datetime.now(UTC).isoformat(timespec="seconds"),
+        faiss_index=kind.name,
+        nprobe=kind.nprobe,
     )
     _write_durably(folder / "manifest.json", json.dumps(asdict(manifest), indent=2).encode())
     fsync_dir(folder)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -51,6 +52,10 @@ def verify_sha256(weights: Path, expected: str) -> None:
         )
 
 
+DEFAULT_WINDOW = 256
+"""Word pieces assumed for a model that states no window (static embeddings have none)."""
+
+
 class Embedder:
     """A sentence-transformers model, loaded on `warm_up()`, never at import or construction."""
 
@@ -89,7 +94,10 @@ class Embedder:
     def max_words(self) -> int:
         """Words that fit the model's window, at about 1.3 word pieces per word."""
         self.warm_up()
-        return max(16, int((self._model.max_seq_length or 256) / 1.3) - 8)
+        window = self._model.max_seq_length
+        if not window or not math.isfinite(window):
+            window = DEFAULT_WINDOW
+        return max(16, int(window / 1.3) - 8)
 
     def embed(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         """Unit-length float32 rows, so inner product is cosine similarity."""

@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -91,9 +92,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Server(NamedTuple):
+    url: str
+    pid: int
+
+
 @contextmanager
-def serve_app(corpus_dir: Path, index_dir: Path, **env: str) -> Iterator[str]:
-    """Run app.py as users do, on a free loopback port; yield its URL."""
+def serve_app(corpus_dir: Path, index_dir: Path, **env: str) -> Iterator[Server]:
+    """Run app.py as users do, on a free loopback port."""
     port = free_port()
     environment = project_env(QA_CORPUS_DIR=str(corpus_dir), QA_INDEX_DIR=str(index_dir), **env)
     log = (index_dir.parent / f"app-{port}.log").open("w")
@@ -111,7 +117,7 @@ def serve_app(corpus_dir: Path, index_dir: Path, **env: str) -> Iterator[str]:
                 if server.poll() is not None or time.monotonic() > deadline:
                     pytest.fail(f"app did not start: {(index_dir.parent / f'app-{port}.log').read_text()[-2000:]}")
                 time.sleep(0.5)
-        yield url
+        yield Server(url, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -8,13 +8,14 @@ import shutil
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from email.message import Message
 from pathlib import Path
 
 import pytest
 from gradio_client import Client, handle_file
 
 from qa.reader import MAX_FILE_BYTES
-from tests.conftest import SEED_CORPUS, serve_app, write
+from tests.conftest import ROOT, SEED_CORPUS, serve_app, write
 
 PASSWORD = "correct horse"
 
@@ -23,8 +24,8 @@ PASSWORD = "correct horse"
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("app")
     shutil.copytree(SEED_CORPUS, folder / "corpus")
-    with serve_app(folder / "corpus", folder / "index", QA_ADMIN_PASSWORD=PASSWORD) as url:
-        yield url, folder / "corpus"
+    with serve_app(folder / "corpus", folder / "index", QA_ADMIN_PASSWORD=PASSWORD) as server:
+        yield server.url, folder / "corpus"
 
 
 @pytest.fixture(scope="module")
@@ -104,3 +105,78 @@ def test_endpoints_cannot_skip_the_queue(app: tuple[str, Path]) -> None:
     with pytest.raises(urllib.error.HTTPError) as error:
         urllib.request.urlopen(request, timeout=30)
     assert error.value.code in (403, 404, 405)
+
+
+def fetch(url: str, method: str = "GET", data: bytes | None = None, **headers: str) -> tuple[int, Message]:
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers
+
+
+def status_of(url: str, method: str = "GET", data: bytes | None = None, **headers: str) -> int:
+    return fetch(url, method, data, **headers)[0]
+
+
+def test_cross_origin_requests_are_refused(app: tuple[str, Path]) -> None:
+    join = app[0] + "gradio_api/queue/join"
+    body = json.dumps({"data": ["x", []], "fn_index": 0, "session_hash": "s"}).encode()
+    headers = {"Content-Type": "application/json", "Origin": "http://evil.example"}
+    assert status_of(join, "POST", body, **headers) == 403
+    assert status_of(app[0], Origin="http://evil.example") == 403
+    assert status_of(app[0], Origin=app[0].rstrip("/")) == 200
+
+
+@pytest.mark.parametrize(
+    "probe",
+    [
+        "../../../../etc/passwd",
+        "/etc/passwd",
+        "%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+        "{corpus}/000_79f4fbd8b7a31498.txt",
+        "{index}/cache.sqlite",
+        "{index}/CURRENT",
+        "{root}/app.py",
+    ],
+)
+def test_file_route_serves_nothing_of_ours(app: tuple[str, Path], probe: str) -> None:
+    corpus = app[1]
+    path = probe.format(corpus=corpus, index=corpus.parent / "index", root=ROOT)
+    assert status_of(app[0] + "gradio_api/file=" + path) in (403, 404)
+
+
+def test_uploaded_html_is_never_served_back_as_html(app: tuple[str, Path]) -> None:
+    boundary = "qa-boundary"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="page.html"\r\n'
+        "Content-Type: text/html\r\n\r\n<html><script>alert(1)</script></html>\r\n"
+        f"--{boundary}--\r\n"
+    ).encode()
+    request = urllib.request.Request(
+        app[0] + "gradio_api/upload", data=body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        (stored,) = json.loads(response.read())
+    status, headers = fetch(app[0] + "gradio_api/file=" + stored)
+    served_as_page = status == 200 and "text/html" in headers.get("Content-Type", "")
+    assert not served_as_page or headers.get("Content-Disposition", "").startswith("attachment")
+
+
+@pytest.mark.parametrize(
+    ("question", "outcome"),
+    [
+        ("", "empty"),
+        (" \t\n ", "empty"),
+        ("strikes? " * 12_000, "characters"),
+        ("\x00\x07Which aircraft\x1b carried out the strikes?", "answer"),
+        ("¿Qué aviones llevaron a cabo los ataques?", "answer"),
+    ],
+)
+def test_odd_questions_get_an_answer_or_a_clear_message(client: Client, question: str, outcome: str) -> None:
+    if outcome == "answer":
+        assert client.predict(question, [], api_name="/ask")["answer"]
+    else:
+        with pytest.raises(Exception, match=outcome):
+            client.predict(question, [], api_name="/ask")

@@ -38,7 +38,8 @@ pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="chromium is insta
 def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, Path, list[str]]]:
     folder = tmp_path_factory.mktemp("browser")
     shutil.copytree(SEED_CORPUS, folder / "corpus")
-    with serve_app(folder / "corpus", folder / "index") as url, sync_playwright() as playwright:
+    with serve_app(folder / "corpus", folder / "index") as server, sync_playwright() as playwright:
+        url = server.url
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         foreign: list[str] = []

@@ -1,0 +1,343 @@
+"""How close corpus-qa runs to the floor: the bare model and bare FAISS doing the same work,
+measured in the same run, so the ratios hold on a shared, noisy machine.
+
+Run with `make bench`. Each figure is a ratio per repetition (5 after a warm-up); the table
+gives the median and the spread (min–max). Scale figures (100k passages) embed with a
+cheap stand-in model, a static token embedding built offline from the real model's
+tokenizer, because the real model would need about 8 minutes for 100k passages here;
+the table marks them. Query, build, cold-start and served figures use the real model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import synth  # noqa: E402
+
+from qa.engine import Engine  # noqa: E402
+from qa.settings import DEFAULT_MODEL, Settings, force_offline  # noqa: E402
+from qa.vectors import Embedder, bundled_model_path  # noqa: E402
+
+REPS = 5
+QUESTIONS_PER_REP = 20
+SEED_CORPUS = ROOT / "corpus"
+
+
+@dataclass
+class Figure:
+    name: str
+    ratios: list[float]
+    target: str
+    passes: bool
+    model: str
+    detail: str
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.ratios)
+
+
+def figure(
+    name: str, ratios: Sequence[float], target: str, ok: Callable[[float], bool], model: str, detail: str
+) -> Figure:
+    ratios = [round(r, 3) for r in ratios]
+    return Figure(name, ratios, target, ok(statistics.median(ratios)), model, detail)
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q))
+
+
+def standin_model(folder: Path) -> str:
+    """A static-embedding model with the real tokenizer and random weights, built offline."""
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.models import StaticEmbedding
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(bundled_model_path() / "tokenizer.json"))
+    weights = np.random.default_rng(0).normal(size=(tokenizer.get_vocab_size(), 384)).astype(np.float32)
+    SentenceTransformer(modules=[StaticEmbedding(tokenizer, embedding_weights=weights)], device="cpu").save(str(folder))
+    return str(folder)
+
+
+def engine_for(corpus: Path, index: Path, model: str) -> Engine:
+    engine = Engine(Settings(corpus_dir=corpus, index_dir=index, model=model), embedder=Embedder(model))
+    engine.warm_up()
+    return engine
+
+
+def query_figures(engine: Engine, label: str, model: str, vocabulary: tuple[list[str], list[str]]) -> list[Figure]:
+    """Warm `ask` latency against encoding the question and one FAISS search, interleaved."""
+    import faiss
+    from sentence_transformers import SentenceTransformer
+
+    bare = SentenceTransformer(str(bundled_model_path()) if model == DEFAULT_MODEL else model, device="cpu")
+    version = engine.version()
+    index = faiss.read_index(str(version.folder / "vectors.faiss"))
+    if version.manifest.nprobe:
+        faiss.extract_index_ivf(index).nprobe = version.manifest.nprobe
+    p50, p95, extra = [], [], []
+    for rep in range(REPS + 1):
+        ours, floor, encode = [], [], []
+        for question in synth.questions(QUESTIONS_PER_REP, rep * QUESTIONS_PER_REP, *vocabulary):
+            started = time.perf_counter()
+            vector = bare.encode([question], normalize_embeddings=True, convert_to_numpy=True)
+            encoded = time.perf_counter()
+            index.search(vector.astype(np.float32), 8)
+            floor.append(time.perf_counter() - started)
+            encode.append(encoded - started)
+            started = time.perf_counter()
+            engine.ask(question)
+            ours.append(time.perf_counter() - started)
+        if rep == 0:
+            continue
+        p50.append(percentile(ours, 50) / percentile(floor, 50))
+        p95.append(percentile(ours, 95) / percentile(floor, 95))
+        extra.append((percentile(ours, 50) - percentile(floor, 50)) / percentile(encode, 50))
+    size = f"{version.faiss.ntotal:,} passages, {version.manifest.faiss_index}"
+    return [
+        figure(f"query p50 / floor ({label})", p50, "≤ 1.5", lambda r: r <= 1.5, model, size),
+        figure(f"query p95 / floor ({label})", p95, "report", lambda r: True, model, size),
+        figure(f"BM25+fusion+answer / encode ({label})", extra, "< 0.5", lambda r: r < 0.5, model, size),
+    ]
+
+
+def build_figure(work: Path, model: str) -> Figure:
+    """Passages per second of a full rebuild against bare encode of the same passages."""
+    from sentence_transformers import SentenceTransformer
+
+    corpus = work / "build-corpus"
+    synth.write_corpus(SEED_CORPUS, corpus, 400, seed=7, prefix="build")
+    engine = engine_for(corpus, work / "build-index", model)
+    engine.index()
+    texts = [p.text for a in engine.articles() for p in engine.version().article_passages(a.article_id)]
+    bare = SentenceTransformer(str(bundled_model_path()), device="cpu")
+    ratios = []
+    for rep in range(REPS + 1):
+        report = engine.index(full=True)
+        ours = report.passages / report.seconds
+        started = time.perf_counter()
+        bare.encode(texts, batch_size=engine.settings.batch_size, normalize_embeddings=True)
+        floor = len(texts) / (time.perf_counter() - started)
+        if rep:
+            ratios.append(ours / floor)
+    detail = f"{len(texts)} passages; the build also embeds {report.sentences} sentences for answers"
+    return figure("full build passages/s / bare encode", ratios, "≥ 0.9", lambda r: r >= 0.9, model, detail)
+
+
+def add_times(work: Path, model: str, passages: int) -> tuple[list[float], float, str]:
+    """Seconds to add one article to an index of `passages`, and to embed its paragraphs alone."""
+    corpus, index = work / f"corpus-{passages}", work / f"index-{passages}"
+    synth.write_corpus(SEED_CORPUS, corpus, passages, seed=passages)
+    engine = engine_for(corpus, index, model)
+    started = time.perf_counter()
+    engine.index()
+    built = time.perf_counter() - started
+    times = []
+    for rep in range(REPS + 1):
+        synth.write_corpus(
+            SEED_CORPUS, corpus / "new", synth.PARAGRAPHS_PER_ARTICLE, seed=10_000 + rep, prefix=f"n{rep}"
+        )
+        started = time.perf_counter()
+        engine.index()
+        if rep:
+            times.append(time.perf_counter() - started)
+    article = next((corpus / "new").iterdir()).read_text().split("\n\n")
+    started = time.perf_counter()
+    engine.embedder.embed(article)
+    embed = time.perf_counter() - started
+    return times, embed, f"{engine.version().faiss.ntotal:,} passages, first build {built:.0f} s"
+
+
+def run(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    return time.perf_counter() - started, result.stdout
+
+
+def cold_start_figure(corpus: Path, index: Path) -> Figure:
+    """A new process answering one question, against one importing the library and loading the model."""
+    ours_cmd = [sys.executable, "-m", "qa", "ask", "Which aircraft carried out the strikes?"]
+    ours_cmd += ["--corpus", str(corpus), "--index", str(index)]
+    floor_cmd = [
+        sys.executable,
+        "-c",
+        "from qa.vectors import bundled_model_path\n"
+        "from sentence_transformers import SentenceTransformer\n"
+        "SentenceTransformer(str(bundled_model_path()), device='cpu').encode(['x'])",
+    ]
+    ratios = []
+    for rep in range(REPS + 1):
+        ours, _ = run(ours_cmd)
+        floor, _ = run(floor_cmd)
+        if rep:
+            ratios.append(ours / floor)
+    return figure("cold start / import+load model", ratios, "≤ 1.3", lambda r: r <= 1.3, DEFAULT_MODEL, "")
+
+
+def memory_figure(corpus: Path, index: Path, model: str) -> Figure:
+    """Peak RSS serving the 100k index, against a process holding only the model and the raw vectors."""
+    ours = (
+        "import resource, sys\nsys.path.insert(0, 'benchmarks')\nimport synth\n"
+        "from qa.engine import Engine\nfrom qa.settings import Settings\nfrom pathlib import Path\n"
+        f"e = Engine(Settings(corpus_dir=Path({str(corpus)!r}), index_dir=Path({str(index)!r}), model={model!r}))\n"
+        "e.warm_up()\n[e.ask(q) for q in synth.questions(20)]\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    version = engine_for(corpus, index, model).version()
+    floor = (
+        "import resource, faiss, numpy as np\nfrom sentence_transformers import SentenceTransformer\n"
+        f"m = SentenceTransformer({model!r}, device='cpu'); m.encode(['x'])\n"
+        f"v = faiss.read_index({str(version.folder / 'vectors.faiss')!r})\n"
+        f"s = np.load({str(version.folder / 'sentences.npy')!r})\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    ratios = []
+    for rep in range(REPS + 1):
+        ours_kb = int(run([sys.executable, "-c", ours])[1].split()[-1])
+        floor_kb = int(run([sys.executable, "-c", floor])[1].split()[-1])
+        if rep:
+            ratios.append(ours_kb / floor_kb)
+    detail = f"ours {ours_kb / 1024:.0f} MB, floor {floor_kb / 1024:.0f} MB"
+    return figure("peak RSS / model+vectors (100k)", ratios, "≤ 1.5", lambda r: r <= 1.5, model, detail)
+
+
+def served_figure(engine: Engine, work: Path) -> Figure:
+    """Questions per second through gradio_client, 8 clients at once, against in-process."""
+    from gradio_client import Client
+
+    sys.path.insert(0, str(ROOT / "tests"))
+    from tests.conftest import serve_app
+
+    index = work / "served-index"
+    shutil.copytree(engine.settings.index_dir, index, ignore=shutil.ignore_patterns(".lock"))
+    ratios, errors, p95s = [], 0, []
+    with serve_app(engine.settings.corpus_dir, index) as server:
+        clients = [Client(server.url, verbose=False) for _ in range(8)]
+        for rep in range(REPS + 1):
+            questions = synth.questions(80, 120 + rep * 80, synth.SEED_NAMES, synth.SEED_PLACES)
+            latencies: list[float] = []
+            failures: list[BaseException] = []
+
+            def worker(client: Client, mine: list[str], latencies: list[float], failures: list[BaseException]) -> None:
+                for question in mine:
+                    started = time.perf_counter()
+                    try:
+                        client.predict(question, [], api_name="/ask")
+                        latencies.append(time.perf_counter() - started)
+                    except Exception as exc:
+                        failures.append(exc)
+
+            threads = [
+                threading.Thread(target=worker, args=(c, questions[i::8], latencies, failures))
+                for i, c in enumerate(clients)
+            ]
+            started = time.perf_counter()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            served = len(latencies) / (time.perf_counter() - started)
+            inprocess_questions = synth.questions(80, 600 + rep * 80, synth.SEED_NAMES, synth.SEED_PLACES)
+            started = time.perf_counter()
+            for question in inprocess_questions:
+                engine.ask(question)
+            inprocess = len(inprocess_questions) / (time.perf_counter() - started)
+            if rep:
+                ratios.append(served / inprocess)
+                errors += len(failures)
+                p95s.append(percentile(latencies, 95))
+    detail = f"8 clients × 10 questions per rep, {errors} errors, p95 {statistics.median(p95s) * 1000:.0f} ms"
+    return figure(
+        "served q/s / in-process q/s",
+        ratios,
+        "≥ 0.6, no errors",
+        lambda r: r >= 0.6 and not errors,
+        DEFAULT_MODEL,
+        detail,
+    )
+
+
+def table(figures: Sequence[Figure]) -> str:
+    rows = [
+        "| figure | median | spread | target | met | model | detail |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for f in figures:
+        model = "stand-in" if f.model != DEFAULT_MODEL else "MiniLM"
+        spread = f"{min(f.ratios):.2f}–{max(f.ratios):.2f}"
+        met = "yes" if f.passes else "**no**"
+        rows.append(f"| {f.name} | {f.median:.2f} | {spread} | {f.target} | {met} | {model} | {f.detail} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--scale", type=int, default=100_000, help="passages of the large synthetic corpus")
+    args = parser.parse_args()
+    force_offline()
+    started = time.perf_counter()
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="qa-bench-") as folder:
+        work = Path(folder)
+        shutil.copytree(SEED_CORPUS, work / "seed")
+        seed = engine_for(work / "seed", work / "seed-index", DEFAULT_MODEL)
+        figures += query_figures(seed, "seed", DEFAULT_MODEL, (synth.SEED_NAMES, synth.SEED_PLACES))
+        figures.append(build_figure(work, DEFAULT_MODEL))
+        figures.append(cold_start_figure(work / "seed", work / "seed-index"))
+        figures.append(served_figure(seed, work))
+        standin = standin_model(work / "standin")
+        small, _, _ = add_times(work, standin, args.scale // 10)
+        large, large_embed, large_detail = add_times(work, standin, args.scale)
+        figures.append(
+            figure(
+                f"add one article at {args.scale:,} / at {args.scale // 10:,}",
+                [a / b for a, b in zip(large, small, strict=True)],
+                "≤ 1.2",
+                lambda r: r <= 1.2,
+                standin,
+                f"{statistics.median(large):.2f} s vs {statistics.median(small):.2f} s; {large_detail}",
+            )
+        )
+        figures.append(
+            figure(
+                f"add one article at {args.scale:,}, seconds minus embedding",
+                [t - large_embed for t in large],
+                "< 2 s",
+                lambda r: r < 2,
+                standin,
+                "absolute seconds, not a ratio",
+            )
+        )
+        large_engine = engine_for(work / f"corpus-{args.scale}", work / f"index-{args.scale}", standin)
+        figures += query_figures(large_engine, f"{args.scale:,} passages", standin, (synth.NAMES, synth.PLACES))
+        figures.append(memory_figure(work / f"corpus-{args.scale}", work / f"index-{args.scale}", standin))
+    machine = f"{platform.machine()}, {platform.processor() or 'cpu'}, {platform.python_version()}"
+    result = {"machine": machine, "seconds": round(time.perf_counter() - started), "figures": []}
+    result["figures"] = [{**asdict(f), "median": f.median} for f in figures]
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(table(figures))
+    print(f"\n{machine}; {result['seconds']} s; written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""32 clients ask questions for two minutes while an admin uploads 10 articles and rebuilds 5 times.
+
+Passes when no request fails or hangs, every answer cites only passages that exist in the
+index version it was answered from, and the server's memory is flat. Prints p95 latency
+and the server's RSS at the start and the end. Then floods the bounded queue to show that
+an overflowing request gets a clear "busy" error while the server stays up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import synth  # noqa: E402
+from gradio_client import Client, handle_file  # noqa: E402
+
+from qa.store import IndexStore  # noqa: E402
+from tests.conftest import SEED_CORPUS, serve_app  # noqa: E402
+
+PASSWORD = "stress-admin"
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def passage_ids(index_dir: Path, name: str) -> set[str]:
+    db = sqlite3.connect(f"file:{index_dir / 'versions' / name / 'passages.sqlite'}?mode=ro", uri=True)
+    return {row[0] for row in db.execute("SELECT passage_id FROM passages")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=120)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="qa-load-") as folder:
+        work = Path(folder)
+        corpus, index = work / "corpus", work / "index"
+        shutil.copytree(SEED_CORPUS, corpus)
+        with serve_app(corpus, index, QA_ADMIN_PASSWORD=PASSWORD) as server:
+            run(server.url, work, index, args, server.pid)
+
+
+def run(url: str, work: Path, index: Path, args: argparse.Namespace, server_pid: int) -> None:
+    store = IndexStore(index)
+    known = {store.current_name(): passage_ids(index, store.current_name())}
+    known_lock = threading.Lock()
+    latencies: list[float] = []
+    failures: list[str] = []
+    answers: list[tuple[str, list[str]]] = []
+    stop = threading.Event()
+
+    def asker(n: int) -> None:
+        client = Client(url, verbose=False)
+        i = 0
+        while not stop.is_set():
+            question = synth.questions(1, n * 10_000 + i, synth.SEED_NAMES, synth.SEED_PLACES)[0]
+            i += 1
+            started = time.perf_counter()
+            try:
+                data = client.predict(question, [], api_name="/ask")
+                latencies.append(time.perf_counter() - started)
+                answers.append((data["index_version"], [c["passage_id"] for c in data["citations"]]))
+            except Exception as exc:
+                failures.append(f"{question}: {exc}")
+
+    def snapshot() -> None:
+        name = store.current_name()
+        with known_lock:
+            if name not in known:
+                known[name] = passage_ids(index, name)
+
+    start_rss = rss_mb(server_pid)
+    threads = [threading.Thread(target=asker, args=(n,)) for n in range(args.clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    admin = Client(url, verbose=False)
+    uploads = work / "uploads"
+    synth.write_corpus(SEED_CORPUS, uploads, 10 * synth.PARAGRAPHS_PER_ARTICLE, seed=99, prefix="upload")
+    pause = args.seconds / 16
+    for n, article in enumerate(sorted(uploads.iterdir())):
+        time.sleep(pause)
+        admin.predict([handle_file(str(article))], PASSWORD, api_name="/add")
+        snapshot()
+        if n % 2 == 1:
+            admin.predict(PASSWORD, api_name="/rebuild")
+            snapshot()
+    time.sleep(max(0.0, args.seconds - (time.perf_counter() - started)))
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=120)
+    hung = sum(thread.is_alive() for thread in threads)
+    end_rss = rss_mb(server_pid)
+    stray = [(v, ids) for v, ids in answers if v not in known or not set(ids) <= known[v]]
+    p95 = statistics.quantiles(latencies, n=20)[-1] if len(latencies) > 20 else float("nan")
+    print(
+        f"{args.clients} clients, {time.perf_counter() - started:.0f} s: {len(latencies)} answers, "
+        f"{len(failures)} failed, {hung} hung, {len(stray)} citing passages outside their version; "
+        f"{len(known)} index versions; p95 {p95 * 1000:.0f} ms; server RSS {start_rss:.0f} MB -> {end_rss:.0f} MB"
+    )
+    for failure in failures[:5]:
+        print("  failed:", failure)
+    flood(url)
+    ok = not failures and not hung and not stray
+    sys.exit(0 if ok else 1)
+
+
+def flood(url: str) -> None:
+    """More requests at once than the queue holds: the extra ones are told the server is busy."""
+    client = Client(url, verbose=False)
+    jobs = [client.submit(f"Flood question {n} about Kirby?", [], api_name="/ask") for n in range(150)]
+    busy, answered, other = 0, 0, []
+    for job in jobs:
+        try:
+            job.result(timeout=300)
+            answered += 1
+        except Exception as exc:
+            if "queue is full" in str(exc).lower() or "busy" in str(exc).lower():
+                busy += 1
+            else:
+                other.append(str(exc))
+    alive = Client(url, verbose=False).predict("Who is John Kirby?", [], api_name="/ask")["answered"]
+    print(f"flood of 150: {answered} answered, {busy} told busy, {len(other)} other errors; server up: {alive}")
+
+
+if __name__ == "__main__":
+    main()

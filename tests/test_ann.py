@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import faiss
+import numpy as np
+import pytest
+
+from qa import ann
+from qa.engine import Engine
+from tests.conftest import write
+
+
+def clustered(n: int, seed: int = 7) -> np.ndarray:
+    """Unit vectors in clusters, as sentence embeddings of related news paragraphs are."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(n // 50, 384))
+    points = centres[rng.integers(0, len(centres), n)] + 0.3 * rng.normal(size=(n, 384))
+    return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
+
+
+def test_small_collections_stay_exact_large_ones_use_ivf() -> None:
+    assert ann.choose(1000).name == "IndexFlatIP"
+    kind = ann.choose(1_000_000)
+    assert kind.name == "IVF1000,Flat"
+    assert kind.nprobe == ann.NPROBE
+
+
+def test_ivf_recall_at_5_against_exact_search(tmp_path: Path) -> None:
+    vectors = clustered(30_000)
+    queries = vectors[::300] + 0.05 * np.random.default_rng(1).normal(size=(100, 384)).astype(np.float32)
+    kind = ann.choose(len(vectors), flat_limit=1000)
+    assert kind.name.startswith("IVF")
+    exact = ann.build(vectors, ann.VectorIndexKind("IndexFlatIP"))
+    faiss.write_index(ann.build(vectors, kind), str(tmp_path / "ivf.faiss"))
+    approximate = ann.open_index(tmp_path / "ivf.faiss", kind)
+    _, want = exact.search(queries, 5)
+    _, got = approximate.search(queries, 5)
+    recall = np.mean([len(set(w) & set(g)) / 5 for w, g in zip(want, got, strict=True)])
+    assert recall >= 0.99
+
+
+@pytest.mark.parametrize("flat_limit", [10**9, 10])
+def test_deleted_vectors_are_never_found(flat_limit: int) -> None:
+    vectors = clustered(5_000)
+    kept = np.arange(0, 5_000, 2)
+    kind = ann.choose(len(kept), flat_limit=flat_limit)
+    index = ann.build(vectors[kept], kind)
+    _, labels = index.search(vectors[1::2][:50], 5)
+    found = kept[labels[labels >= 0]]
+    assert not set(found.tolist()) & set(range(1, 5_000, 2))
+
+
+def test_engine_answers_from_an_ivf_index(
+    corpus: Path, make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ann, "FLAT_LIMIT", 10)
+    for n in range(30):
+        write(corpus, f"wire-{n}.txt", f"Report {n}: a ferry named Gull {n} docked at pier {n + 100} in Basra.\n")
+    write(corpus, "storm.txt", "A storm destroyed the old harbour bridge in Marlow.\n")
+    engine = make_engine(corpus)
+    engine.index()
+    assert engine.version().manifest.faiss_index.startswith("IVF")
+    answer = engine.ask("What destroyed the harbour bridge in Marlow?")
+    assert answer.citations[0].article_id == "storm"
+    (corpus / "storm.txt").unlink()
+    engine.index()
+    assert all(r.passage.article_id != "storm" for r in engine.search("harbour bridge Marlow", k=10).results)
