@@ -6,6 +6,7 @@ import hashlib
 import json
 import logging
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,8 +73,35 @@ def article_id_for(path: Path, corpus_dir: Path) -> str:
     return path.relative_to(corpus_dir).with_suffix("").as_posix()
 
 
-def scan_corpus(corpus_dir: Path) -> CorpusScan:
+class ArticleMemo:
+    """Articles already read, by path, size and modification time, so a long-running
+    process re-reads and re-cleans only the files that changed since its last scan."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[int, int, Article | str]] = {}
+
+    def read(self, path: Path, article_id: str, relative: str) -> Article:
+        stat = path.stat()
+        with self._lock:
+            known = self._seen.get(relative)
+        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            result = known[2]
+        else:
+            try:
+                result = build_article(article_id, relative, read_article(path))
+            except UnreadableArticle as exc:
+                result = str(exc)
+            with self._lock:
+                self._seen[relative] = (stat.st_size, stat.st_mtime_ns, result)
+        if isinstance(result, str):
+            raise UnreadableArticle(result)
+        return result
+
+
+def scan_corpus(corpus_dir: Path, memo: ArticleMemo | None = None) -> CorpusScan:
     """Read every supported file; unreadable ones are listed with a reason, never fatal."""
+    memo = memo or ArticleMemo()
     scan = CorpusScan()
     seen: dict[str, str] = {}
     for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
@@ -84,8 +112,8 @@ def scan_corpus(corpus_dir: Path) -> CorpusScan:
         try:
             if path.suffix.lower() in SUFFIXES and article_id in seen:
                 raise UnreadableArticle(f"same article id as {seen[article_id]}; rename one of them")
-            article = build_article(article_id, relative, read_article(path))
-        except UnreadableArticle as exc:
+            article = memo.read(path, article_id, relative)
+        except (UnreadableArticle, OSError) as exc:
             log.warning("skipping %s: %s", relative, exc)
             scan.skipped.append(SkippedFile(relative, str(exc)))
             continue

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from qa.answer import draft
-from qa.articles import Dropped
+from qa.articles import ArticleMemo, Dropped
 from qa.cite import Answer, render
 from qa.errors import (
     ArticleNotFoundError,
@@ -105,6 +105,7 @@ class Engine:
             raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {settings.model!r}")
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
+        self._articles = ArticleMemo()
         self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
 
     def _embed_query(self, text: str) -> np.ndarray:
@@ -122,7 +123,13 @@ class Engine:
 
     def index(self, *, full: bool = False, progress: Progress | None = None, lock_timeout: float = 300.0) -> SyncReport:
         return sync(
-            self.settings.corpus_dir, self.store, self.embedder, full=full, progress=progress, lock_timeout=lock_timeout
+            self.settings.corpus_dir,
+            self.store,
+            self.embedder,
+            full=full,
+            progress=progress,
+            lock_timeout=lock_timeout,
+            memo=self._articles,
         )
 
     def version(self) -> IndexVersion:

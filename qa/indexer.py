@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.articles import SkippedFile, scan_corpus
+from qa.articles import ArticleMemo, SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.passages import passages_of, text_hash
 from qa.sentences import split_sentences
@@ -63,12 +63,16 @@ def sync(
     full: bool = False,
     progress: Progress | None = None,
     lock_timeout: float = 300.0,
+    memo: ArticleMemo | None = None,
 ) -> SyncReport:
-    """Bring the index in line with the corpus; a no-op (and no model load) when nothing changed."""
+    """Bring the index in line with the corpus; a no-op (and no model load) when nothing changed.
+
+    Pass the same `memo` to every sync of a long-running process to skip re-reading files
+    that have not changed."""
     started = time.perf_counter()
     if not corpus_dir.is_dir():
         raise ConfigError(f"corpus folder {corpus_dir} does not exist")
-    scan = scan_corpus(corpus_dir)
+    scan = scan_corpus(corpus_dir, memo)
     report = SyncReport(skipped=scan.skipped)
     with store.lock(lock_timeout):
         store.prune()

@@ -27,7 +27,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -342,7 +342,8 @@ def _write_version(folder: Path, content: VersionContent) -> None:
             ],
         )
         db.executemany(
-            "INSERT INTO sentences VALUES (?, ?, ?, ?)", [astuple(sentence) for sentence in content.sentences]
+            "INSERT INTO sentences VALUES (?, ?, ?, ?)",
+            [(s.row, s.passage_row, s.start, s.end) for s in content.sentences],
         )
         db.commit()
     finally:

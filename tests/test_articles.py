@@ -3,7 +3,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from qa.articles import Article, article_id_for, build_article, scan_corpus
+from qa.articles import Article, ArticleMemo, article_id_for, build_article, scan_corpus
 from qa.reader import RawArticle
 from tests.conftest import SEED_CORPUS, write
 
@@ -128,3 +128,18 @@ def test_date_line_under_the_title_gives_the_date() -> None:
     article = build_article("x", "x.txt", raw)
     assert (article.title, article.date) == ("Strike hit a border post", "2021-02-26")
     assert [d.reason for d in article.dropped] == ["title", "byline", "stray fragment"]
+
+
+def test_memo_rereads_only_changed_files(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write(corpus, "a.txt", "A storm destroyed the old harbour bridge in Marlow.\n")
+    write(corpus, "b.txt", "Schools in the district will stay closed until Friday.\n")
+    memo = ArticleMemo()
+    first = {a.article_id: a for a in scan_corpus(corpus, memo).articles}
+    write(corpus, "b.txt", "Schools in the district will reopen on Monday after all.\n")
+    second = {a.article_id: a for a in scan_corpus(corpus, memo).articles}
+    assert second["a"] is first["a"]
+    assert "reopen" in second["b"].paragraphs[0]
+    write(corpus, "a.txt", b"")
+    scan = scan_corpus(corpus, memo)
+    assert [s.path for s in scan.skipped] == ["a.txt"]
