@@ -133,18 +133,19 @@ def _previous_state(store: IndexStore, model: str) -> tuple[list, str | None]:
     except IndexMissingError:
         return [], None
     except IndexMismatchError as exc:
-        return [], f"{exc}: rebuilding from the corpus"
+        aside = store.set_aside(str(exc))
+        return [], f"{exc}; set aside in {aside}, rebuilding from the corpus"
     except IndexCorruptError as exc:
         aside = store.set_aside(str(exc))
         return [], f"the index was damaged ({exc}); set aside in {aside}, rebuilding from the corpus"
     try:
-        if version.manifest.model != model:
-            return [], (
-                f"the index was built with model {version.manifest.model!r}; re-embedding every passage with {model!r}"
-            )
-        return version.articles(), None
+        if version.manifest.model == model:
+            return version.articles(), None
+        reason = f"the index was built with model {version.manifest.model!r}"
     finally:
         version.close()
+    aside = store.set_aside(reason)
+    return [], f"{reason}; set aside in {aside}, re-embedding every passage with {model!r}"
 
 
 def find_near_duplicates(article_ids: list[str], vectors: np.ndarray, candidates: set[str]) -> list[NearDuplicate]:
