@@ -14,8 +14,9 @@ from qa.articles import ArticleMemo, SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.passages import passages_of, text_hash
 from qa.sentences import split_sentences
-from qa.store import IndexStore, SentenceRecord, VersionContent
+from qa.store import IndexStore
 from qa.vectors import Embedder, Progress, VectorCache
+from qa.writer import SentenceRecord, VersionContent
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,8 @@ import pytest
 from qa.articles import Article
 from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.passages import passages_of
-from qa.store import KEEP_VERSIONS, IndexStore, SentenceRecord, VersionContent
+from qa.store import KEEP_VERSIONS, IndexStore
+from qa.writer import SentenceRecord, VersionContent
 
 
 def content(*texts: str, model: str = "m") -> VersionContent:
