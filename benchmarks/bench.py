@@ -36,6 +36,9 @@ from qa.engine import Engine  # noqa: E402
 from qa.settings import DEFAULT_MODEL, Settings, force_offline  # noqa: E402
 from qa.vectors import Embedder, bundled_model_path  # noqa: E402
 
+PEAK_RSS_KB = "[int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM')][0]"
+"""Peak resident memory of this process. Not ru_maxrss: Linux carries the parent's peak
+into a forked child across exec, so every probe would report the benchmark's own."""
 REPS = 5
 QUESTIONS_PER_REP = 20
 SEED_CORPUS = ROOT / "corpus"
@@ -232,19 +235,19 @@ def cold_start_figure(corpus: Path, index: Path) -> Figure:
 def memory_figure(corpus: Path, index: Path, model: str) -> Figure:
     """Peak RSS serving the 100k index, against a process holding only the model and the raw vectors."""
     ours = (
-        "import resource, sys\nsys.path.insert(0, 'benchmarks')\nimport synth\n"
+        "import sys\nsys.path.insert(0, 'benchmarks')\nimport synth\n"
         "from qa.engine import Engine\nfrom qa.settings import Settings\nfrom pathlib import Path\n"
         f"e = Engine(Settings(corpus_dir=Path({str(corpus)!r}), index_dir=Path({str(index)!r}), model={model!r}))\n"
         "e.warm_up()\n[e.ask(q) for q in synth.questions(20)]\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        f"print({PEAK_RSS_KB})"
     )
     version = engine_for(corpus, index, model).version()
     floor = (
-        "import resource, faiss, numpy as np\nfrom sentence_transformers import SentenceTransformer\n"
+        "import faiss, numpy as np\nfrom sentence_transformers import SentenceTransformer\n"
         f"m = SentenceTransformer({model!r}, device='cpu'); m.encode(['x'])\n"
         f"v = faiss.read_index({str(version.folder / 'vectors.faiss')!r})\n"
         f"s = np.load({str(version.folder / 'sentences.npy')!r})\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        f"print({PEAK_RSS_KB})"
     )
     ratios = []
     for rep in range(REPS + 1):
