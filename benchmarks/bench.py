@@ -130,7 +130,7 @@ def query_figures(
         times.ours.append(percentile(ours, 50))
         times.floor.append(percentile(floor, 50))
         times.encode.append(percentile(encode, 50))
-    size = f"{version.faiss.ntotal:,} passages, {version.manifest.faiss_index}"
+    size = f"{version.passage_count:,} passages, {version.manifest.faiss_index}"
     overhead = statistics.median(o - f for o, f in zip(times.ours, times.floor, strict=True)) * 1000
     detail = f"{size}; our overhead {overhead:.1f} ms"
     return [
@@ -203,7 +203,7 @@ def add_times(work: Path, model: str, passages: int) -> tuple[list[float], float
     started = time.perf_counter()
     engine.embedder.embed(article)
     embed = time.perf_counter() - started
-    return times, embed, f"{engine.version().faiss.ntotal:,} passages, first build {built:.0f} s"
+    return times, embed, f"{engine.version().passage_count:,} passages, first build {built:.0f} s"
 
 
 def run(command: Sequence[str], env: dict[str, str] | None = None) -> tuple[float, str]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from qa.claims import claim_of, disagree
 from qa.retrieval import SearchResult
-from qa.store import IndexVersion
+from qa.version import IndexVersion
 
 ANSWER_THRESHOLD = 0.5
 """Below this best score the articles are taken not to answer the question."""
@@ -83,7 +83,7 @@ def score_candidates(
     sentences = version.sentences(list(by_row))
     if not sentences:
         return []
-    dense = np.asarray(version.sentence_vectors[[s.row for s in sentences]]) @ query_vector
+    dense = version.sentence_vectors([s.row for s in sentences]) @ query_vector
     weights = {t: version.keywords.idf(t) for t in set(version.keywords.terms(question))}
     total = sum(weights.values()) or 1.0
     question_words = version.keywords.words(question)
@@ -124,12 +124,9 @@ def shared_run(first: list[str], second: list[str], content: set[str]) -> int:
 
 
 def _preceding_terms(version: IndexVersion, result: SearchResult) -> set[str]:
-    """Terms of the paragraph before this one in the same article (rows are in article order)."""
-    row = result.passage.row
-    if row == 0:
-        return set()
-    (before,) = version.passages([row - 1])
-    return set(version.keywords.terms(before.text)) if before.article_id == result.passage.article_id else set()
+    """Terms of the paragraph before this one in the same article."""
+    before = version.passage_before(result.passage)
+    return set(version.keywords.terms(before.text)) if before else set()
 
 
 def missing_names(version: IndexVersion, question: str) -> list[str]:
@@ -151,7 +148,13 @@ def draft(version: IndexVersion, question: str, query_vector: np.ndarray, result
     related = _best_per_passage(candidates)[:3]
     if missing or not candidates or candidates[0].score < ANSWER_THRESHOLD:
         return Draft([], False, missing, related)
-    vectors = {c.sentence_row: np.asarray(version.sentence_vectors[c.sentence_row]) for c in candidates}
+    vectors = dict(
+        zip(
+            [c.sentence_row for c in candidates],
+            version.sentence_vectors([c.sentence_row for c in candidates]),
+            strict=True,
+        )
+    )
     sides = _conflicting(question, candidates, vectors, version)
     if sides:
         return Draft([Statement(trim(c.text), [c]) for c in sides], True, [], related)

@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from qa.answer import Candidate, Draft, Statement
-from qa.store import IndexVersion
 from qa.verify import supports
+from qa.version import IndexVersion
 
 
 @dataclass(frozen=True)

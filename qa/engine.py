@@ -25,7 +25,8 @@ from qa.followup import Turn, contextualize
 from qa.indexer import SyncReport, sync
 from qa.retrieval import SearchResult, hybrid_search
 from qa.settings import Settings
-from qa.store import ArticleRecord, IndexStore, IndexVersion, PassageRecord
+from qa.store import IndexStore
+from qa.version import ArticleRecord, IndexVersion, PassageRecord
 from qa.vectors import Embedder, Progress
 
 log = logging.getLogger(__name__)
@@ -209,7 +210,7 @@ class Engine:
     def status(self) -> Status:
         version = self.version()
         size = sum(p.stat().st_size for p in version.folder.rglob("*") if p.is_file())
-        return Status(version.manifest.model, version.name, version.articles(), version.faiss.ntotal, size)
+        return Status(version.manifest.model, version.name, version.articles(), version.passage_count, size)
 
 
 def check_query(query: str) -> str:

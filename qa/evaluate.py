@@ -17,8 +17,7 @@ from pathlib import Path
 from qa.engine import Engine
 from qa.errors import ConfigError
 from qa.followup import Turn
-from qa.retrieval import dense_search
-from qa.store import PassageRecord
+from qa.version import PassageRecord
 
 SYSTEMS = ("corpus-qa", "dense top-1", "BM25 top-1")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-", "\u00a0": " "})
@@ -117,7 +116,7 @@ def run_systems(engine: Engine, questions: Sequence[Question]) -> dict[str, list
         cited = [(c.article_id, c.text) for c in answer.citations]
         outcomes["corpus-qa"].append(Outcome(q, answer.answer, answer.answered, cited, top5))
         vector = engine.embedder.embed([q.question])[0]
-        dense = _records(version.passages([row for row, _ in dense_search(version, vector, 5)]))
+        dense = _records(version.passages([row for row, _ in version.dense_search(vector, 5)]))
         keyword = _records(version.passages([hit.row for hit in version.keywords.search(q.question, 5)]))
         for name, ranked in (("dense top-1", dense), ("BM25 top-1", keyword)):
             top = ranked[:1]

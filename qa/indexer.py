@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from qa.articles import ArticleMemo, SkippedFile, scan_corpus
+from qa.articles import Article, ArticleMemo, SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.passages import passages_of, text_hash
 from qa.sentences import split_sentences
-from qa.store import IndexStore
+from qa.store import DeltaBase, IndexStore
 from qa.vectors import Embedder, Progress, VectorCache
+from qa.version import IndexVersion
 from qa.writer import SentenceRecord, VersionContent
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,14 @@ NEAR_DUPLICATE_SIMILARITY = 0.92
 """Cosine at which two paragraphs say the same thing in nearly the same words."""
 NEAR_DUPLICATE_SHARE = 0.6
 """Share of an article's paragraphs found in another article to call it a near-duplicate."""
+NEAR_DUPLICATE_NEIGHBOURS = 8
+"""Base passages compared with each new passage when only a delta is written."""
+DELTA_SHARE = 0.1
+DELTA_MIN_PASSAGES = 2_000
+"""A rebuild writes only a delta beside the previous base while the delta stays under
+max(DELTA_MIN_PASSAGES, DELTA_SHARE × base passages): a delta is rewritten whole on every
+rebuild, so its size bounds what one added article costs; past that, everything is merged
+into a new base (a full write, embedding only new text)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,8 @@ class SyncReport:
     """Texts (passages and sentences) whose vectors were computed rather than taken from the cache."""
     skipped: list[SkippedFile] = field(default_factory=list)
     near_duplicates: list[NearDuplicate] = field(default_factory=list)
+    delta_passages: int | None = None
+    """Passages written beside the kept base; None when the whole index was written."""
     rebuild_reason: str | None = None
     version: str | None = None
     seconds: float = 0.0
@@ -78,41 +91,89 @@ def sync(
     with store.lock(lock_timeout):
         store.prune()
         previous, report.rebuild_reason = _previous_state(store, embedder.model_name)
-        if full and report.rebuild_reason is None:
-            report.rebuild_reason = "full rebuild requested: re-embedding every passage"
-        old_hashes = {a.article_id: (a.content_hash, a.indexed_at) for a in previous}
-        current = {a.article_id: a for a in scan.articles}
-        for article_id, article in current.items():
-            if article_id not in old_hashes:
-                report.added.append(article_id)
-            elif old_hashes[article_id][0] != article.content_hash:
-                report.changed.append(article_id)
-        report.removed = sorted(set(old_hashes) - set(current))
-        report.unchanged = len(current) - len(report.added) - len(report.changed)
-        if not (report.added or report.changed or report.removed or report.rebuild_reason):
-            report.passages = sum(len(a.paragraphs) for a in scan.articles)
-            report.seconds = time.perf_counter() - started
-            return report
-
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        fresh = set(report.added) | set(report.changed)
-        indexed_at = {a: now if a in fresh else old_hashes[a][1] for a in current}
-        passages = [p for article in scan.articles for p in passages_of(article, embedder.max_words)]
-        spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
-        texts = [p.text for p in passages] + [sentence.text for _, sentence in spans]
-        vectors, report.embedded = _embed(texts, embedder, VectorCache(store.folder / "cache.sqlite"), full, progress)
-        sentences = [SentenceRecord(i, row, s.start, s.end) for i, (row, s) in enumerate(spans)]
-        report.sentences = len(sentences)
-        report.passages = len(passages)
-        passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
-        report.near_duplicates = find_near_duplicates([p.article_id for p in passages], passage_vectors, fresh)
-        report.version = store.write(
-            VersionContent(
-                embedder.model_name, scan.articles, indexed_at, passages, passage_vectors, sentences, sentence_vectors
-            )
-        )
+        try:
+            report.version = _write(scan.articles, store, embedder, previous, report, full=full, progress=progress)
+        finally:
+            if previous is not None:
+                previous.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _write(
+    articles: list[Article],
+    store: IndexStore,
+    embedder: Embedder,
+    previous: IndexVersion | None,
+    report: SyncReport,
+    *,
+    full: bool,
+    progress: Progress | None,
+) -> str | None:
+    """Fill `report` and write a new version if anything changed; its name, or None."""
+    if full and report.rebuild_reason is None:
+        report.rebuild_reason = "full rebuild requested: re-embedding every passage"
+    known = {a.article_id: (a.content_hash, a.indexed_at) for a in previous.articles()} if previous else {}
+    current = {a.article_id: a for a in articles}
+    for article_id, article in current.items():
+        if article_id not in known:
+            report.added.append(article_id)
+        elif known[article_id][0] != article.content_hash:
+            report.changed.append(article_id)
+    report.removed = sorted(set(known) - set(current))
+    report.unchanged = len(current) - len(report.added) - len(report.changed)
+    report.passages = sum(len(a.paragraphs) for a in articles)
+    if not (report.added or report.changed or report.removed or report.rebuild_reason):
+        return None
+
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    fresh = set(report.added) | set(report.changed)
+    indexed_at = {a: now if a in fresh else known[a][1] for a in current}
+    delta_of = None if report.rebuild_reason or previous is None else _delta_base(previous, articles, embedder)
+    written = [a for a in articles if delta_of is None or a.article_id in delta_of.articles_written]
+    passages = [p for article in written for p in passages_of(article, embedder.max_words)]
+    spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
+    texts = [p.text for p in passages] + [sentence.text for _, sentence in spans]
+    vectors, report.embedded = _embed(texts, embedder, VectorCache(store.folder / "cache.sqlite"), full, progress)
+    sentences = [SentenceRecord(i, row, s.start, s.end) for i, (row, s) in enumerate(spans)]
+    report.sentences = len(sentences)
+    passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
+    article_ids = [p.article_id for p in passages]
+    base = delta_of.base if delta_of else None
+    report.near_duplicates = find_near_duplicates(
+        article_ids, passage_vectors, fresh, base.neighbours if base else None
+    )
+    report.passages = len(passages) + (base.live_base_passages if base else 0)
+    report.delta_passages = len(passages) if base else None
+    content = VersionContent(
+        embedder.model_name, written, indexed_at, passages, passage_vectors, sentences, sentence_vectors
+    )
+    return store.write(content, base)
+
+
+@dataclass(frozen=True)
+class _DeltaPlan:
+    base: DeltaBase
+    articles_written: set[str]
+
+
+def _delta_base(previous: IndexVersion, articles: list[Article], embedder: Embedder) -> _DeltaPlan | None:
+    """Keep the previous base and write only what differs from it, while that stays small."""
+    base = previous.base_articles()
+    differ = {a.article_id for a in articles if base.get(a.article_id) != a.content_hash}
+    current = {a.article_id for a in articles}
+    hidden = sorted(a for a in base if a not in current or a in differ)
+    hidden_passages = previous.base_passage_count(hidden)
+    size = hidden_passages + sum(len(passages_of(a, embedder.max_words)) for a in articles if a.article_id in differ)
+    if size > delta_limit(previous.manifest.base_passages):
+        log.info("the delta would hold %d passages; merging everything into a new base", size)
+        return None
+    return _DeltaPlan(DeltaBase(previous, hidden, hidden_passages, len(articles)), differ)
+
+
+def delta_limit(base_passages: int) -> int:
+    """Passages a delta may hold (written and hidden together) before the next rebuild merges it."""
+    return max(DELTA_MIN_PASSAGES, int(DELTA_SHARE * base_passages))
 
 
 def _embed(
@@ -127,46 +188,55 @@ def _embed(
     return vectors, len(set(hashes)) if full else embedded
 
 
-def _previous_state(store: IndexStore, model: str) -> tuple[list, str | None]:
-    """Articles of the live version, or why everything must be re-embedded."""
+def _previous_state(store: IndexStore, model: str) -> tuple[IndexVersion | None, str | None]:
+    """The live version (the caller closes it), or why everything must be re-embedded."""
     try:
         version = store.open()
     except IndexMissingError:
-        return [], None
+        return None, None
     except IndexMismatchError as exc:
         aside = store.set_aside(str(exc))
-        return [], f"{exc}; set aside in {aside}, rebuilding from the corpus"
+        return None, f"{exc}; set aside in {aside}, rebuilding from the corpus"
     except IndexCorruptError as exc:
         aside = store.set_aside(str(exc))
-        return [], f"the index was damaged ({exc}); set aside in {aside}, rebuilding from the corpus"
-    try:
-        if version.manifest.model == model:
-            return version.articles(), None
-        reason = f"the index was built with model {version.manifest.model!r}"
-    finally:
-        version.close()
+        return None, f"the index was damaged ({exc}); set aside in {aside}, rebuilding from the corpus"
+    if version.manifest.model == model:
+        return version, None
+    reason = f"the index was built with model {version.manifest.model!r}"
+    version.close()
     aside = store.set_aside(reason)
-    return [], f"{reason}; set aside in {aside}, re-embedding every passage with {model!r}"
+    return None, f"{reason}; set aside in {aside}, re-embedding every passage with {model!r}"
 
 
-def find_near_duplicates(article_ids: list[str], vectors: np.ndarray, candidates: set[str]) -> list[NearDuplicate]:
+Neighbours = Callable[[np.ndarray, int], list[list[tuple[str, float]]]]
+"""For each vector, up to k (article id, cosine) pairs from passages not held in memory."""
+
+
+def find_near_duplicates(
+    article_ids: list[str], vectors: np.ndarray, candidates: set[str], neighbours: Neighbours | None = None
+) -> list[NearDuplicate]:
     """For each candidate article, other articles holding most of its paragraphs.
 
-    Rows must be grouped by article (as passages_of yields them); each candidate row is
-    compared with every row, and the best match per other article is taken.
-    """
+    Each candidate row is compared with every row in `vectors` and with its `neighbours`
+    in the kept base; a row counts for every other article it nearly repeats."""
     if not candidates or not len(vectors):
         return []
-    starts = [0] + [i for i in range(1, len(article_ids)) if article_ids[i] != article_ids[i - 1]]
-    owners = [article_ids[s] for s in starts]
     found: list[NearDuplicate] = []
     for article_id in sorted(candidates):
         rows = [i for i, a in enumerate(article_ids) if a == article_id]
         if not rows:
             continue
-        best = np.maximum.reduceat(vectors[rows] @ vectors.T, starts, axis=1)
-        shares = (best >= NEAR_DUPLICATE_SIMILARITY).mean(axis=0)
-        for other, share in zip(owners, shares, strict=True):
-            if other != article_id and share >= NEAR_DUPLICATE_SHARE:
-                found.append(NearDuplicate(article_id, other, float(share)))
+        matched = [
+            {article_ids[j] for j in np.flatnonzero(hits)}
+            for hits in vectors[rows] @ vectors.T >= NEAR_DUPLICATE_SIMILARITY
+        ]
+        if neighbours is not None:
+            for row_matches, hits in zip(matched, neighbours(vectors[rows], NEAR_DUPLICATE_NEIGHBOURS), strict=True):
+                row_matches.update(other for other, score in hits if score >= NEAR_DUPLICATE_SIMILARITY)
+        counts = Counter(other for row_matches in matched for other in row_matches if other != article_id)
+        found += [
+            NearDuplicate(article_id, other, n / len(rows))
+            for other, n in sorted(counts.items())
+            if n / len(rows) >= NEAR_DUPLICATE_SHARE
+        ]
     return found

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -55,14 +56,21 @@ class KeywordIndex:
         """Every stemmed word in order, stop words included: for matching phrases."""
         return self._stem.stemWords(_WORD.findall(text.lower()))
 
+    @property
+    def documents(self) -> int:
+        return self._documents
+
+    def df(self, term: str) -> int:
+        """How many passages contain the term."""
+        return self._df.get(term, 0)
+
     def knows(self, term: str) -> bool:
         """Whether any passage contains the term."""
-        return self._df.get(term, 0) > 0
+        return self.df(term) > 0
 
     def idf(self, term: str) -> float:
         """BM25's idf (Robertson & Spärck Jones); a term no passage has gets the highest."""
-        df = self._df.get(term, 0)
-        return math.log(1 + (self._documents - df + 0.5) / (df + 0.5))
+        return bm25_idf(self.df(term), self._documents)
 
     @classmethod
     def build(cls, texts: Sequence[str]) -> KeywordIndex:
@@ -91,15 +99,46 @@ class KeywordIndex:
             return cls(None)
         return cls(bm25s.BM25.load(str(folder), show_progress=False))
 
-    def search(self, query: str, k: int) -> list[KeywordHit]:
-        """Best rows first; rows that share no term with the query are never returned."""
+    def query_terms(self, query: str) -> Counter[str]:
+        """The query's terms as bm25s tokenizes them, with how often each occurs."""
         import bm25s
 
-        terms = bm25s.tokenize([query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)[0]
-        if self._retriever is None or not terms or k < 1:
-            return []
-        scores = self._retriever.get_scores(terms)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.lexsort((top, -scores[top]))]
-        return [KeywordHit(int(row), float(scores[row])) for row in top if scores[row] > 0]
+        return Counter(
+            bm25s.tokenize([query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False)[0]
+        )
+
+    def scores(self, weights: Mapping[str, float]) -> np.ndarray:
+        """Per-row sum of each term's stored BM25 score times its weight.
+
+        bm25s stores idf × term-frequency part per (term, row); a weight of
+        count × other_idf / own_idf rescores a term with another collection's idf."""
+        if self._retriever is None:
+            return np.zeros(0, dtype=np.float32)
+        stored = self._retriever.scores
+        data, indices, indptr = stored["data"], stored["indices"], stored["indptr"]
+        scores = np.zeros(self._documents, dtype=np.float32)
+        for term, weight in weights.items():
+            column = self._retriever.vocab_dict.get(term)
+            if column is not None and column + 1 < len(indptr):
+                start, end = indptr[column], indptr[column + 1]
+                scores[indices[start:end]] += weight * data[start:end]
+        return scores
+
+    def search(self, query: str, k: int) -> list[KeywordHit]:
+        """Best rows first; rows that share no term with the query are never returned."""
+        return top_hits(self.scores(self.query_terms(query)), k)
+
+
+def bm25_idf(df: int, documents: int) -> float:
+    """Lucene's BM25 idf, as bm25s computes it: ln(1 + (N − df + 0.5) / (df + 0.5))."""
+    return math.log(1 + (documents - df + 0.5) / (df + 0.5))
+
+
+def top_hits(scores: np.ndarray, k: int, offset: int = 0) -> list[KeywordHit]:
+    """The k best positive scores, best first, ties by row; rows are shifted by `offset`."""
+    k = min(k, len(scores))
+    if k < 1:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.lexsort((top, -scores[top]))]
+    return [KeywordHit(int(row) + offset, float(scores[row])) for row in top if scores[row] > 0]

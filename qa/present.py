@@ -163,7 +163,13 @@ def format_report(report: SyncReport, settings: Settings) -> str:
             f"  articles: {len(report.added)} added, {len(report.changed)} changed, "
             f"{len(report.removed)} removed, {report.unchanged} unchanged"
         )
-        lines.append(f"  passages: {report.passages} in the index, with {report.sentences} sentences")
+        if report.delta_passages is None:
+            lines.append(f"  passages: {report.passages} in the index, with {report.sentences} sentences")
+        else:
+            lines.append(
+                f"  passages: {report.passages} in the index; {report.delta_passages} of new or changed "
+                f"articles written beside the unchanged base"
+            )
         lines.append(f"  vectors: {report.embedded} embedded, the rest reused from the cache")
         for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
             lines.extend(f"  {label}: {article_id}" for article_id in ids)

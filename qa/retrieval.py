@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.store import IndexVersion, PassageRecord
+from qa.version import IndexVersion, PassageRecord
 
 RRF_K = 60
 """Cormack, Clarke & Büttcher (SIGIR 2009), "Reciprocal Rank Fusion outperforms Condorcet
@@ -42,15 +42,6 @@ class SearchResult:
     """BM25 score, if the passage shares terms with the query."""
 
 
-def dense_search(version: IndexVersion, query_vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-    """(row, cosine) pairs, best first; FAISS pads with label -1 when it has fewer than k."""
-    k = min(k, version.faiss.ntotal)
-    if k < 1:
-        return []
-    scores, labels = version.faiss.search(np.asarray(query_vector, dtype=np.float32).reshape(1, -1), k)
-    return [(int(row), float(score)) for row, score in zip(labels[0], scores[0], strict=True) if row >= 0]
-
-
 def hybrid_search(
     version: IndexVersion, query: str, query_vector: np.ndarray, k: int, per_ranker: int = 0
 ) -> list[SearchResult]:
@@ -60,7 +51,7 @@ def hybrid_search(
     the vectors miss) can still hold the answer, so answering asks for `per_ranker` > 0.
     """
     pool = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
-    dense = dense_search(version, query_vector, pool)
+    dense = version.dense_search(query_vector, pool)
     keyword = [(hit.row, hit.score) for hit in version.keywords.search(query, pool)]
     fused = reciprocal_rank_fusion([[row for row, _ in dense], [row for row, _ in keyword]])
     chosen = {row for row, _ in fused[:k]}

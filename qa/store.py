@@ -3,7 +3,8 @@
 Layout of the index folder:
 
     CURRENT               name of the live version (replaced by one atomic rename)
-    versions/<name>/      manifest.json, vectors.faiss, sentences.npy, passages.sqlite, bm25/
+    versions/<name>/      manifest.json and the base segment: vectors.faiss, sentences.npy,
+                          passages.sqlite, bm25/; after a small change also delta/ (qa.segments)
     versions/tmp-*        a version being written (removed by the next writer if left over)
     cache.sqlite          embedding cache (see qa.vectors.VectorCache)
     .lock                 held by the one writer
@@ -16,35 +17,22 @@ so they see the old version or the new one, never a half-written one.
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import os
 import shutil
 import sqlite3
-import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from qa import ann
-from qa.articles import Dropped
-from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError, IndexWriteError
-from qa.keywords import KeywordIndex
-from qa.writer import (
-    FORMAT_VERSION,
-    Manifest,
-    SentenceRecord,
-    VersionContent,
-    fsync_dir,
-    write_durably,
-    write_version,
-)
+from qa.errors import IndexBusyError, IndexCorruptError, IndexMissingError, IndexWriteError
+from qa.version import IndexVersion
+from qa.writer import VersionContent, fsync_dir, write_delta_version, write_durably, write_version
 
 log = logging.getLogger(__name__)
 
@@ -53,115 +41,25 @@ KEEP_VERSIONS = 2
 
 
 @dataclass(frozen=True)
-class ArticleRecord:
-    article_id: str
-    path: str
-    title: str | None
-    display_title: str
-    source: str | None
-    date: str | None
-    paragraphs: int
-    content_hash: str
-    indexed_at: str
+class DeltaBase:
+    """A version whose base segment a new version shares, and what the new delta hides of it."""
 
+    version: IndexVersion
+    hidden: list[str]
+    hidden_passages: int
+    articles: int
+    """Articles in the new version, base and delta together."""
 
-@dataclass(frozen=True)
-class PassageRecord:
-    row: int
-    passage_id: str
-    article_id: str
-    paragraph: int
-    part: int
-    parts: int
-    text: str
+    @property
+    def live_base_passages(self) -> int:
+        return self.version.manifest.base_passages - self.hidden_passages
 
-
-class IndexVersion:
-    """One whole, read-only index version, checked for consistency when opened."""
-
-    def __init__(self, folder: Path) -> None:
-
-        self.name = folder.name
-        self.folder = folder
-        self._lock = threading.Lock()
-        try:
-            self.manifest = Manifest(**json.loads((folder / "manifest.json").read_text()))
-        except (OSError, ValueError, TypeError) as exc:
-            raise IndexCorruptError(f"cannot read {folder / 'manifest.json'}: {exc}") from exc
-        if self.manifest.format_version != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"index format {self.manifest.format_version} is not the supported {FORMAT_VERSION}"
-            )
-        try:
-            kind = ann.VectorIndexKind(self.manifest.faiss_index, self.manifest.nprobe)
-            self.faiss = ann.open_index(folder / "vectors.faiss", kind)
-            self._db = sqlite3.connect(f"file:{folder / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False)
-            (rows,) = self._db.execute("SELECT count(*) FROM passages").fetchone()
-            (sentences,) = self._db.execute("SELECT count(*) FROM sentences").fetchone()
-            self.sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r")
-            self.keywords = KeywordIndex.load(folder / "bm25")
-        except (RuntimeError, OSError, ValueError, sqlite3.DatabaseError) as exc:
-            raise IndexCorruptError(f"cannot read index version {folder}: {exc}") from exc
-        counts = {self.faiss.ntotal, rows, self.manifest.passages}
-        shape = (sentences, self.manifest.dimension)
-        if len(counts) != 1 or self.faiss.d != self.manifest.dimension or self.sentence_vectors.shape != shape:
-            raise IndexCorruptError(
-                f"index version {folder} is inconsistent: {self.faiss.ntotal} vectors of "
-                f"dimension {self.faiss.d}, {rows} passage rows, manifest says {self.manifest.passages}; "
-                f"{self.sentence_vectors.shape} sentence vectors for {sentences} sentences"
-            )
-
-    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        with self._lock:
-            return self._db.execute(sql, params).fetchall()
-
-    def passages(self, rows: Sequence[int]) -> list[PassageRecord]:
-        """Records in the order of `rows`; every row must exist."""
-        marks = ",".join("?" * len(rows))
-        query = f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE row IN ({marks})"
-        found = {r[0]: PassageRecord(*r) for r in self._query(query, list(rows))}
-        return [found[row] for row in rows]
-
-    def sentences(self, passage_rows: Sequence[int]) -> list[SentenceRecord]:
-        """Sentences of the given passages, in passage and reading order."""
-        marks = ",".join("?" * len(passage_rows))
-        found = self._query(
-            f"SELECT row, passage_row, start, end FROM sentences WHERE passage_row IN ({marks}) ORDER BY row",
-            list(passage_rows),
-        )
-        return [SentenceRecord(*r) for r in found]
-
-    def article_passages(self, article_id: str) -> list[PassageRecord]:
-        return [
-            PassageRecord(*r)
-            for r in self._query(
-                f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE article_id = ? ORDER BY paragraph, part",
-                (article_id,),
-            )
-        ]
-
-    def articles(self) -> list[ArticleRecord]:
-        return [ArticleRecord(*r) for r in self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles ORDER BY article_id")]
-
-    def article(self, article_id: str) -> ArticleRecord | None:
-        rows = self._query(f"SELECT {_ARTICLE_COLUMNS} FROM articles WHERE article_id = ?", (article_id,))
-        return ArticleRecord(*rows[0]) if rows else None
-
-    def display_title(self, article_id: str) -> str:
-        rows = self._query("SELECT display_title FROM articles WHERE article_id = ?", (article_id,))
-        return rows[0][0] if rows else article_id
-
-    def dropped(self, article_id: str) -> list[Dropped]:
-        rows = self._query("SELECT dropped FROM articles WHERE article_id = ?", (article_id,))
-        return [Dropped(**d) for d in json.loads(rows[0][0])] if rows else []
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
-_PASSAGE_COLUMNS = "row, passage_id, article_id, paragraph, part, parts, text"
-_ARTICLE_COLUMNS = "article_id, path, title, display_title, source, date, paragraphs, content_hash, indexed_at"
+    def neighbours(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """For each vector, its nearest passages among the base articles the new version keeps."""
+        hits = self.version.segments.dense(vectors, k)
+        owners = self.version.base_owners(sorted({row for found in hits for row, _ in found}))
+        hidden = set(self.hidden)
+        return [[(owners[r], s) for r, s in found if r in owners and owners[r] not in hidden] for found in hits]
 
 
 class IndexStore:
@@ -207,24 +105,32 @@ class IndexStore:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def write(self, content: VersionContent) -> str:
-        """Write a version beside the live one and switch to it. Call with the lock held."""
+    def write(self, content: VersionContent, delta_of: DeltaBase | None = None) -> str:
+        """Write a version beside the live one and switch to it. Call with the lock held.
+
+        With `delta_of`, `content` is only what changed since that version's base."""
         self.versions.mkdir(parents=True, exist_ok=True)
         name = f"v{time.time_ns()}-{uuid.uuid4().hex[:6]}"
         tmp = self.versions / f"tmp-{name}"
         try:
             tmp.mkdir()
-            write_version(tmp, content)
+            if delta_of is None:
+                write_version(tmp, content)
+            else:
+                base = delta_of.version
+                live = (delta_of.live_base_passages + len(content.passages), delta_of.articles)
+                write_delta_version(tmp, base.folder, base.manifest, content, delta_of.hidden, live)
             os.rename(tmp, self.versions / name)
             fsync_dir(self.versions)
             pointer = self.folder / "CURRENT.tmp"
             write_durably(pointer, name.encode())
             os.replace(pointer, self.folder / "CURRENT")
             fsync_dir(self.folder)
-        except OSError as exc:
+        except (OSError, sqlite3.Error) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
+            cause = getattr(exc, "strerror", None) or exc
             raise IndexWriteError(
-                f"could not write the index to {self.folder}: {exc.strerror or exc}; the previous index is untouched"
+                f"could not write the index to {self.folder}: {cause}; the previous index is untouched"
             ) from exc
         self.prune()
         return name

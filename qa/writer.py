@@ -1,7 +1,8 @@
 """Write one index version into its folder, every file fsynced, so it is whole or absent.
 
-FAISS's own write_index truncates its target and does not raise on a failed close, so
-every file goes through Python writes (which raise on a full disk) into a fresh folder;
+FAISS's own write_index truncates its target and does not raise on a failed close, and
+SQLite reports a full disk as a bare "disk I/O error", so every file is built in memory
+and goes through Python writes (which raise with the cause) into a fresh folder;
 qa.store switches CURRENT to it only afterwards.
 """
 
@@ -10,9 +11,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import shutil
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,8 +25,12 @@ from qa.articles import Article
 from qa.keywords import KeywordIndex
 from qa.passages import Passage
 
-FORMAT_VERSION = 2
-"""2: sentence vectors (sentences.npy) and their offsets, for answers built from sentences."""
+FORMAT_VERSION = 3
+"""2: sentence vectors (sentences.npy) and their offsets, for answers built from sentences.
+3: a delta segment (delta/) beside the base, and base articles it hides."""
+BASE_FILES = ("vectors.faiss", "sentences.npy", "passages.sqlite", "bm25")
+"""The base segment's files, at the top of a version folder."""
+DELTA = "delta"
 _SCHEMA = """
 CREATE TABLE articles (article_id TEXT PRIMARY KEY, path TEXT, title TEXT, display_title TEXT,
     source TEXT, date TEXT, paragraphs INTEGER, content_hash TEXT, indexed_at TEXT, dropped TEXT);
@@ -46,6 +52,13 @@ class Manifest:
     created: str
     faiss_index: str = "IndexFlatIP"
     nprobe: int = 0
+    """Of the base segment; a delta is always searched exactly."""
+    base_passages: int = 0
+    base_sentences: int = 0
+    delta_passages: int = 0
+    delta_sentences: int = 0
+    hidden: list[str] = field(default_factory=list)
+    """Base articles that the delta replaces or that were removed since the base was written."""
 
 
 @dataclass(frozen=True)
@@ -73,18 +86,98 @@ class VersionContent:
 
 
 def write_version(folder: Path, content: VersionContent) -> None:
+    """A version whose base segment holds everything."""
+    kind = write_segment(folder, content)
+    write_manifest(
+        folder,
+        Manifest(
+            format_version=FORMAT_VERSION,
+            model=content.model,
+            dimension=content.vectors.shape[1],
+            passages=len(content.passages),
+            articles=len(content.articles),
+            created=_now(),
+            faiss_index=kind.name,
+            nprobe=kind.nprobe,
+            base_passages=len(content.passages),
+            base_sentences=len(content.sentences),
+        ),
+    )
+
+
+def write_delta_version(
+    folder: Path,
+    base_folder: Path,
+    base: Manifest,
+    content: VersionContent,
+    hidden: Sequence[str],
+    live: tuple[int, int],
+) -> None:
+    """A version that shares `base_folder`'s base segment (hard links) and adds `content` as its delta.
+
+    `live` is (passages, articles) of the whole version, hidden base rows left out."""
+    link_base(base_folder, folder)
+    write_segment(
+        folder / DELTA,
+        content,
+        row_offset=base.base_passages,
+        sentence_offset=base.base_sentences,
+        kind=ann.VectorIndexKind("IndexFlatIP"),
+    )
+    write_manifest(
+        folder,
+        replace(
+            base,
+            passages=live[0],
+            articles=live[1],
+            created=_now(),
+            delta_passages=len(content.passages),
+            delta_sentences=len(content.sentences),
+            hidden=sorted(hidden),
+        ),
+    )
+
+
+def link_base(source: Path, folder: Path) -> None:
+    """Share the base segment's files: they are never written after their version is made."""
+    for name in BASE_FILES:
+        if (source / name).is_dir():
+            (folder / name).mkdir()
+            for path in (source / name).iterdir():
+                _link(path, folder / name / path.name)
+            fsync_dir(folder / name)
+        else:
+            _link(source / name, folder / name)
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+        _fsync_file(target)
+
+
+def write_segment(
+    folder: Path,
+    content: VersionContent,
+    *,
+    row_offset: int = 0,
+    sentence_offset: int = 0,
+    kind: ann.VectorIndexKind | None = None,
+) -> ann.VectorIndexKind:
+    """Vectors, sentence vectors, rows and keywords of one segment; rows numbered from the offsets."""
     import faiss
 
-    dimension = content.vectors.shape[1]
-    kind = ann.choose(len(content.vectors))
+    folder.mkdir(exist_ok=True)
+    kind = kind or ann.choose(len(content.vectors))
     index = ann.build(content.vectors, kind)
     write_durably(folder / "vectors.faiss", faiss.serialize_index(index).tobytes())
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(content.sentence_vectors, dtype=np.float32))
     write_durably(folder / "sentences.npy", buffer.getvalue())
 
-    db_path = folder / "passages.sqlite"
-    db = sqlite3.connect(db_path)
+    db = sqlite3.connect(":memory:")
     try:
         db.executescript(_SCHEMA)
         db.executemany(
@@ -108,37 +201,36 @@ def write_version(folder: Path, content: VersionContent) -> None:
         db.executemany(
             "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (row, p.passage_id, p.article_id, p.paragraph, p.part, p.parts, p.text, p.text_hash)
+                (row_offset + row, p.passage_id, p.article_id, p.paragraph, p.part, p.parts, p.text, p.text_hash)
                 for row, p in enumerate(content.passages)
             ],
         )
         db.executemany(
             "INSERT INTO sentences VALUES (?, ?, ?, ?)",
-            [(s.row, s.passage_row, s.start, s.end) for s in content.sentences],
+            [(sentence_offset + s.row, row_offset + s.passage_row, s.start, s.end) for s in content.sentences],
         )
         db.commit()
+        write_durably(folder / "passages.sqlite", db.serialize())
     finally:
         db.close()
-    _fsync_file(db_path)
 
     bm25 = folder / "bm25"
     KeywordIndex.build([p.text for p in content.passages]).save(bm25)
     for path in bm25.iterdir():
         _fsync_file(path)
     fsync_dir(bm25)
+    fsync_dir(folder)
+    return kind
 
-    manifest = Manifest(
-        format_version=FORMAT_VERSION,
-        model=content.model,
-        dimension=dimension,
-        passages=len(content.passages),
-        articles=len(content.articles),
-        created=datetime.now(UTC).isoformat(timespec="seconds"),
-        faiss_index=kind.name,
-        nprobe=kind.nprobe,
-    )
+
+def write_manifest(folder: Path, manifest: Manifest) -> None:
+    """Written last: a folder without a manifest is not a version."""
     write_durably(folder / "manifest.json", json.dumps(asdict(manifest), indent=2).encode())
     fsync_dir(folder)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def write_durably(path: Path, data: bytes) -> None:

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import random
+import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qa import indexer
 from qa.engine import Engine
 from qa.errors import ConfigError
 from qa.indexer import sync
@@ -167,10 +168,9 @@ for i in itertools.count():
 
 def assert_whole(index_dir: Path) -> None:
     version = IndexStore(index_dir).open()
-    (rows,) = sqlite3.connect(version.folder / "passages.sqlite").execute("SELECT count(*) FROM passages").fetchone()
-    (check,) = sqlite3.connect(version.folder / "passages.sqlite").execute("PRAGMA integrity_check").fetchone()
-    assert version.faiss.ntotal == rows == version.manifest.passages
-    assert check == "ok"
+    live = [p for a in version.articles() for p in version.article_passages(a.article_id)]
+    assert len(live) == version.passage_count == version.manifest.passages
+    assert version.integrity() == "ok"
 
 
 def test_killed_writer_leaves_a_whole_index(three: Path, tmp_path: Path, embedder: Embedder) -> None:
@@ -246,3 +246,91 @@ def test_settings_come_from_the_environment(tmp_path: Path) -> None:
     settings = Settings.from_env(env)
     assert (settings.corpus_dir, settings.index_dir, settings.model) == (tmp_path / "c", tmp_path / "i", "m")
     assert Settings.from_env(env, model="x").model == "x"
+
+
+def test_an_added_article_goes_to_a_delta_beside_the_shared_base(
+    three: Path, make_engine: Callable[..., Engine]
+) -> None:
+    engine = make_engine(three)
+    engine.index()
+    base = engine.version()
+    write(three, "d.txt", "Harbour news\n\nA ferry named Gull docked in Basra.\n\nIt carried grain.")
+    report = engine.index()
+    version = engine.version()
+    assert (report.added, report.delta_passages, report.passages) == (["d"], 2, 8)
+    assert (version.manifest.base_passages, version.manifest.delta_passages) == (6, 2)
+    for name in ("vectors.faiss", "sentences.npy", "passages.sqlite"):
+        assert (version.folder / name).stat().st_ino == (base.folder / name).stat().st_ino, f"{name} was rewritten"
+    assert engine.search("ferry Gull Basra", k=1).results[0].passage.article_id == "d"
+    assert "It carried grain." in [p.text for p in engine.show("d").passages]
+
+
+def test_removed_and_changed_base_articles_are_hidden_by_the_delta(
+    three: Path, make_engine: Callable[..., Engine]
+) -> None:
+    engine = make_engine(three)
+    engine.index()
+    (three / "a.txt").unlink()
+    write(three, "b.txt", STORY_B.replace("five drone attacks since April", "seven rocket attacks since May"))
+    report = engine.index()
+    version = engine.version()
+    assert (report.removed, report.changed) == (["a"], ["b"])
+    assert version.manifest.hidden == ["a", "b"]
+    assert sorted(a.article_id for a in engine.articles()) == ["b", "c"]
+    texts = [r.passage.text for r in engine.search("drone attacks since April pilots returned", k=10).results]
+    assert "Militias launched seven rocket attacks since May." in texts
+    assert not [t for t in texts if "five drone" in t or "pilots" in t]
+    assert version.passage_count == 4
+    assert_whole(engine.settings.index_dir)
+
+
+def test_a_delta_past_its_limit_is_merged_into_a_new_base(
+    three: Path, make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(indexer, "DELTA_MIN_PASSAGES", 3)
+    engine = make_engine(three)
+    engine.index()
+    write(three, "d.txt", "Harbour news\n\nA ferry docked in Basra.")
+    assert engine.index().delta_passages == 1
+    (three / "a.txt").unlink()
+    write(three, "e.txt", "Weather\n\nA storm hit Marlow.\n\nThe bridge fell.")
+    report = engine.index()
+    manifest = engine.version().manifest
+    assert report.delta_passages is None
+    assert (manifest.base_passages, manifest.delta_passages, manifest.hidden) == (7, 0, [])
+    assert report.embedded == 2, "merging embeds only the new article; the rest comes from the cache"
+    assert sorted(a.article_id for a in engine.articles()) == ["b", "c", "d", "e"]
+
+
+LATER_ARTICLE = """Port closed after drone sighting
+
+July 2, 2021
+
+The harbour authority in Umm Qasr closed the port for six hours on Friday after a drone was seen over the docks.
+
+Eleven tankers were delayed, the authority said, and no damage was reported.
+"""
+
+
+def test_answers_from_a_delta_match_those_after_a_merge(
+    seed_corpus: Path, tmp_path: Path, make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(seed_corpus, tmp_path / "delta-index")
+    engine.index()
+    write(seed_corpus, "later.txt", LATER_ARTICLE)
+    assert engine.index().delta_passages
+    shutil.copytree(tmp_path / "delta-index", tmp_path / "merged-index")
+    monkeypatch.setattr(indexer, "DELTA_MIN_PASSAGES", 0)
+    merged = make_engine(seed_corpus, tmp_path / "merged-index")
+    assert merged.index(full=True).delta_passages is None
+    for question in (
+        "Which aircraft carried out the strikes?",
+        "What did the harbour authority in Umm Qasr report?",
+        "How many tankers were delayed?",
+        "Which militia groups were targeted?",
+    ):
+        ours = [r.passage.passage_id for r in engine.search(question, k=3).results]
+        theirs = [r.passage.passage_id for r in merged.search(question, k=3).results]
+        assert ours[0] == theirs[0]
+        assert set(ours) == set(theirs)
+        assert engine.ask(question).answer == merged.ask(question).answer

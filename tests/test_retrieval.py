@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qa.engine import Engine
-from qa.retrieval import RRF_K, dense_search, reciprocal_rank_fusion
+from qa.retrieval import RRF_K, reciprocal_rank_fusion
 from tests.conftest import write
 
 
@@ -28,7 +28,7 @@ def test_faiss_padding_labels_never_become_passages(corpus: Path, make_engine: C
     engine.index()
     version = engine.version()
     query = engine.embedder.embed(["paragraph"])[0]
-    hits = dense_search(version, query, 10)
+    hits = version.dense_search(query, 10)
     assert len(hits) == 2
     assert all(row >= 0 for row, _ in hits)
     assert len(engine.search("paragraph", k=10).results) == 2

@@ -106,7 +106,7 @@ def test_sentence_vectors_must_match_sentence_rows(tmp_path: Path) -> None:
 def test_sentences_point_into_their_passages(tmp_path: Path) -> None:
     version = written(tmp_path, "One.", "Two.").open()
     assert version.sentences([1]) == [SentenceRecord(1, 1, 0, 4)]
-    assert version.sentence_vectors.shape == (2, 8)
+    assert version.sentence_vectors([1, 0]).shape == (2, 8)
 
 
 def test_other_format_version_is_a_mismatch(tmp_path: Path) -> None:

@@ -1,0 +1,132 @@
+"""Search a version's segments as one index: its base and, after small changes, a delta.
+
+A rebuild that changes little keeps the previous base (hard links, nothing rewritten) and
+writes only a delta segment holding the articles added or changed since the base was
+written, so adding an article costs the same at 1k passages as at 1M. Base rows of
+articles removed or changed since are hidden: FAISS skips them through an ID selector and
+keyword search drops them. Rows are numbered across segments (delta rows follow base
+rows), so the rest of the package sees one index.
+
+Keyword scores use statistics of both segments together: each segment's stored BM25
+scores are rescaled per term by the combined idf over its own, so a new article's rare
+name scores as it would after a full rebuild. Hidden rows still count in document
+frequencies until the next merge, as deleted documents do in Lucene until segments merge.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from qa.keywords import KeywordHit, KeywordIndex, bm25_idf, top_hits
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment's searchable parts; its row r is row r + row_offset of the version."""
+
+    faiss: Any
+    keywords: KeywordIndex
+    sentence_vectors: np.ndarray
+    row_offset: int
+    sentence_offset: int
+    nprobe: int = 0
+
+    @property
+    def rows(self) -> int:
+        return int(self.faiss.ntotal)
+
+
+class Segments:
+    """Dense, keyword and sentence-vector access over a base and an optional delta."""
+
+    def __init__(self, segments: Sequence[Segment], hidden_rows: Sequence[int] = ()) -> None:
+        if not segments:
+            raise ValueError("a version has at least its base segment")
+        self._segments = list(segments)
+        hidden = np.unique(np.asarray(hidden_rows, dtype=np.int64))
+        self._hidden = [
+            hidden[(hidden >= s.row_offset) & (hidden < s.row_offset + s.rows)] - s.row_offset for s in self._segments
+        ]
+        self._documents = sum(s.keywords.documents for s in self._segments)
+        self._selectors: list[Any] = []
+        self._params = [self._search_parameters(s, h) for s, h in zip(self._segments, self._hidden, strict=True)]
+
+    def _search_parameters(self, segment: Segment, hidden: np.ndarray) -> Any:
+        """FAISS parameters that skip hidden rows; None when the segment hides nothing."""
+        import faiss
+
+        if not len(hidden):
+            return None
+        batch = faiss.IDSelectorBatch(hidden)
+        selector = faiss.IDSelectorNot(batch)
+        self._selectors += [batch, selector]
+        if segment.nprobe:
+            return faiss.SearchParametersIVF(sel=selector, nprobe=segment.nprobe)
+        return faiss.SearchParameters(sel=selector)
+
+    @property
+    def live_rows(self) -> int:
+        return sum(s.rows for s in self._segments) - sum(len(h) for h in self._hidden)
+
+    def dense(self, vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+        """For each query row, up to k (row, cosine) pairs, best first, hidden rows left out.
+
+        FAISS pads with label -1 when a segment has fewer than k rows; those are dropped."""
+        queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
+        found: list[list[tuple[int, float]]] = [[] for _ in range(len(queries))]
+        for segment, params in zip(self._segments, self._params, strict=True):
+            wanted = min(k, segment.rows)
+            if wanted < 1:
+                continue
+            scores, labels = segment.faiss.search(queries, wanted, params=params)
+            for hits, row_labels, row_scores in zip(found, labels, scores, strict=True):
+                hits += [
+                    (int(label) + segment.row_offset, float(score))
+                    for label, score in zip(row_labels, row_scores, strict=True)
+                    if label >= 0
+                ]
+        return [sorted(hits, key=lambda hit: (-hit[1], hit[0]))[:k] for hits in found]
+
+    def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
+        """Vectors of the given sentence rows, in that order."""
+        dimension = self._segments[0].sentence_vectors.shape[1]
+        out = np.zeros((len(rows), dimension), dtype=np.float32)
+        wanted = np.asarray(rows, dtype=np.int64)
+        for segment in self._segments:
+            local = wanted - segment.sentence_offset
+            mine = (local >= 0) & (local < len(segment.sentence_vectors))
+            if mine.any():
+                out[mine] = segment.sentence_vectors[local[mine]]
+        return out
+
+    def terms(self, text: str) -> list[str]:
+        return self._segments[0].keywords.terms(text)
+
+    def words(self, text: str) -> list[str]:
+        return self._segments[0].keywords.words(text)
+
+    def df(self, term: str) -> int:
+        return sum(s.keywords.df(term) for s in self._segments)
+
+    def knows(self, term: str) -> bool:
+        return self.df(term) > 0
+
+    def idf(self, term: str) -> float:
+        return bm25_idf(self.df(term), self._documents)
+
+    def search(self, query: str, k: int) -> list[KeywordHit]:
+        """BM25 over all segments with their combined idf; best rows first."""
+        counts = self._segments[0].keywords.query_terms(query)
+        hits: list[KeywordHit] = []
+        for segment, hidden in zip(self._segments, self._hidden, strict=True):
+            own = segment.keywords
+            weights = {t: n * self.idf(t) / own.idf(t) for t, n in counts.items() if own.df(t)}
+            scores = own.scores(weights)
+            if len(scores):
+                scores[hidden] = 0.0
+            hits += top_hits(scores, k, segment.row_offset)
+        return sorted(hits, key=lambda hit: (-hit.score, hit.row))[:k]
