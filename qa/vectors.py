@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from qa.errors import ModelError
-from qa.settings import DEFAULT_MODEL, force_offline
+from qa.quantized import QuantizedEncoder, load_or_export
+from qa.settings import BACKENDS, DEFAULT_MODEL, force_offline
 
 log = logging.getLogger(__name__)
 
@@ -56,45 +58,68 @@ DEFAULT_WINDOW = 256
 """Word pieces assumed for a model that states no window (static embeddings have none)."""
 
 
+def vector_model(model: str, backend: str) -> str:
+    """The name vectors are cached and indexed under: vectors of another backend differ."""
+    return model if backend == "torch" else f"{model}+{backend}"
+
+
 class Embedder:
     """A sentence-transformers model, loaded on `warm_up()`, never at import or construction."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, batch_size: int = 64) -> None:
+    def __init__(
+        self, model: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = "torch", export_dir: Path | None = None
+    ) -> None:
         if not model.strip():
             raise ModelError("model name is empty")
         if batch_size < 1:
             raise ModelError(f"batch size must be at least 1, got {batch_size}")
-        self.model_name = model
+        if backend not in BACKENDS:
+            raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if backend != "torch" and export_dir is None:
+            raise ModelError(f"the {backend} backend needs a folder to keep its exported model in")
+        self.model = model
+        self.backend = backend
+        self.model_name = vector_model(model, backend)
         self.batch_size = batch_size
+        self._export_dir = export_dir
         self._model: Any = None
+        self._quantized: QuantizedEncoder | None = None
 
     def warm_up(self) -> None:
-        if self._model is not None:
+        if self._model is not None or self._quantized is not None:
             return
         started = time.perf_counter()
         force_offline()
-        location = str(bundled_model_path()) if self.model_name == DEFAULT_MODEL else self.model_name
+        if self.backend == "torch":
+            self._model = self._load()
+        else:
+            assert self._export_dir is not None
+            folder = self._export_dir / re.sub(r"[^\w.-]+", "_", self.model_name)
+            self._quantized = load_or_export(folder, self._load)
+        log.info("loaded model %s in %.1f s", self.model_name, time.perf_counter() - started)
+
+    def _load(self) -> Any:
+        location = str(bundled_model_path()) if self.model == DEFAULT_MODEL else self.model
         from sentence_transformers import SentenceTransformer
 
         try:
-            self._model = SentenceTransformer(location, device="cpu")
+            return SentenceTransformer(location, device="cpu")
         except (OSError, ValueError) as exc:
             raise ModelError(
-                f"cannot load model {self.model_name!r} without a network: {exc}. "
+                f"cannot load model {self.model!r} without a network: {exc}. "
                 "Give a local folder or a model already in the Hugging Face cache."
             ) from exc
-        log.info("loaded model %s in %.1f s", self.model_name, time.perf_counter() - started)
 
     @property
     def dimension(self) -> int:
         self.warm_up()
-        return int(self._model.get_embedding_dimension())
+        return self._quantized.dimension if self._quantized else int(self._model.get_embedding_dimension())
 
     @property
     def max_words(self) -> int:
         """Words that fit the model's window, at about 1.3 word pieces per word."""
         self.warm_up()
-        window = self._model.max_seq_length
+        window = self._quantized.max_seq_length if self._quantized else self._model.max_seq_length
         if not window or not math.isfinite(window):
             window = DEFAULT_WINDOW
         return max(16, int(window / 1.3) - 8)
@@ -104,21 +129,25 @@ class Embedder:
         self.warm_up()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        parts = []
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start : start + self.batch_size])
-            parts.append(
-                self._model.encode(
-                    batch,
-                    batch_size=self.batch_size,
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-            )
+            rows = order[start : start + self.batch_size]
+            out[rows] = self._encode([texts[i] for i in rows])
             if progress:
                 progress(min(start + self.batch_size, len(texts)), len(texts))
-        return np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
+        return out
+
+    def _encode(self, batch: list[str]) -> np.ndarray:
+        if self._quantized:
+            return self._quantized.encode(batch)
+        return self._model.encode(
+            batch,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
 
 
 class VectorCache:
