@@ -129,7 +129,7 @@ def _write(
     now = datetime.now(UTC).isoformat(timespec="seconds")
     fresh = set(report.added) | set(report.changed)
     indexed_at = {a: now if a in fresh else known[a][1] for a in current}
-    delta_of = None if report.rebuild_reason or previous is None else _delta_base(previous, articles, embedder)
+    delta_of = None if report.rebuild_reason or previous is None else _delta_plan(previous, articles, embedder)
     written = [a for a in articles if delta_of is None or a.article_id in delta_of.articles_written]
     passages = [p for article in written for p in passages_of(article, embedder.max_words)]
     spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
@@ -157,7 +157,7 @@ class _DeltaPlan:
     articles_written: set[str]
 
 
-def _delta_base(previous: IndexVersion, articles: list[Article], embedder: Embedder) -> _DeltaPlan | None:
+def _delta_plan(previous: IndexVersion, articles: list[Article], embedder: Embedder) -> _DeltaPlan | None:
     """Keep the previous base and write only what differs from it, while that stays small."""
     base = previous.base_articles()
     differ = {a.article_id for a in articles if base.get(a.article_id) != a.content_hash}
