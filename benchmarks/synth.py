@@ -67,17 +67,21 @@ SEED_PLACES = ["Iraq", "Syria", "Baghdad", "Arbil", "the border", "Kirkuk", "Teh
 
 
 def questions(count: int, offset: int = 0, names: Sequence[str] = NAMES, places: Sequence[str] = PLACES) -> list[str]:
-    """Distinct questions in a corpus's vocabulary (distinct, so no question cache helps)."""
+    """Distinct questions in a corpus's vocabulary, for any offset (so no question cache
+    helps): each pass over the templates, names and places moves the date on a month."""
     templates = [
-        "What did {name} say about the strikes near {place}?",
-        "How many fighters were killed in {place} according to {name}?",
-        "Which militias did {name} blame for the drone attacks on {place}?",
-        "Why did the United States strike targets in {place}, as {name} explained?",
+        "what did {name} say about the strikes near {place}?",
+        "how many fighters were killed in {place} according to {name}?",
+        "which militias did {name} blame for the drone attacks on {place}?",
+        "why did the United States strike targets in {place}, as {name} explained?",
     ]
+    months = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+              "November", "December"]  # fmt: skip
     out = []
     for i in range(offset, offset + count):
         template = templates[i % len(templates)]
         name = names[(i // len(templates)) % len(names)]
         place = places[(i // (len(templates) * len(names))) % len(places)]
-        out.append(template.format(name=name, place=place))
+        month = i // (len(templates) * len(names) * len(places)) + 5
+        out.append(f"In {months[month % 12]} {2021 + month // 12}, " + template.format(name=name, place=place))
     return out

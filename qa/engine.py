@@ -101,7 +101,9 @@ class Engine:
         """Pass an already warm `embedder` to share one loaded model between engines."""
         self.settings = settings
         self.store = IndexStore(settings.index_dir)
-        self.embedder = embedder or Embedder(settings.model, settings.batch_size, settings.backend, settings.export_dir)
+        self.embedder = embedder or Embedder(
+            settings.model, settings.batch_size, settings.backend, settings.export_dir, settings.threads
+        )
         wanted = vector_model(settings.model, settings.backend)
         if self.embedder.model_name != wanted:
             raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {wanted!r}")

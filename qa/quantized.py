@@ -168,11 +168,11 @@ class QuantizedEncoder:
         return pooled.astype(np.float32)
 
 
-def load_or_export(folder: Path, load_model: Callable[[], Any]) -> QuantizedEncoder:
+def load_or_export(folder: Path, load_model: Callable[[], Any], threads: int = 0) -> QuantizedEncoder:
     """The export in `folder`, made first from `load_model()` if it is not there yet."""
     if not (folder / CONFIG).is_file():
         started = time.perf_counter()
         log.info("exporting an int8 ONNX copy of the model to %s (once)", folder)
         export(load_model(), folder)
         log.info("exported in %.1f s", time.perf_counter() - started)
-    return QuantizedEncoder(folder)
+    return QuantizedEncoder(folder, threads)

@@ -27,6 +27,9 @@ class Settings:
     batch_size: int = 64
     backend: str = "torch"
     """"torch", or "onnx-int8" for an int8 copy exported into the index folder (qa.quantized)."""
+    threads: int = 0
+    """CPU threads for one model call; 0 lets the library use every core. A server running
+    requests side by side gives each a share, so they do not fight over the same cores."""
 
     def __post_init__(self) -> None:
         if not self.model.strip():
@@ -35,6 +38,8 @@ class Settings:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
+        if self.threads < 0:
+            raise ValueError(f"threads must be 0 (all cores) or more, got {self.threads}")
 
     @classmethod
     def from_env(

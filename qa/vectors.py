@@ -67,20 +67,29 @@ class Embedder:
     """A sentence-transformers model, loaded on `warm_up()`, never at import or construction."""
 
     def __init__(
-        self, model: str = DEFAULT_MODEL, batch_size: int = 64, backend: str = "torch", export_dir: Path | None = None
+        self,
+        model: str = DEFAULT_MODEL,
+        batch_size: int = 64,
+        backend: str = "torch",
+        export_dir: Path | None = None,
+        threads: int = 0,
     ) -> None:
+        """`threads` > 0 caps the CPU threads of a model call (for torch, process-wide)."""
         if not model.strip():
             raise ModelError("model name is empty")
         if batch_size < 1:
             raise ModelError(f"batch size must be at least 1, got {batch_size}")
         if backend not in BACKENDS:
             raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        if threads < 0:
+            raise ModelError(f"threads must be 0 (all cores) or more, got {threads}")
         if backend != "torch" and export_dir is None:
             raise ModelError(f"the {backend} backend needs a folder to keep its exported model in")
         self.model = model
         self.backend = backend
         self.model_name = vector_model(model, backend)
         self.batch_size = batch_size
+        self.threads = threads
         self._export_dir = export_dir
         self._model: Any = None
         self._quantized: QuantizedEncoder | None = None
@@ -92,10 +101,14 @@ class Embedder:
         force_offline()
         if self.backend == "torch":
             self._model = self._load()
+            if self.threads:
+                import torch
+
+                torch.set_num_threads(self.threads)
         else:
             assert self._export_dir is not None
             folder = self._export_dir / re.sub(r"[^\w.-]+", "_", self.model_name)
-            self._quantized = load_or_export(folder, self._load)
+            self._quantized = load_or_export(folder, self._load, self.threads)
         log.info("loaded model %s in %.1f s", self.model_name, time.perf_counter() - started)
 
     def _load(self) -> Any:

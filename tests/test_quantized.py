@@ -38,6 +38,14 @@ def test_int8_vectors_stay_close_to_the_model_s_own(exports: Path, embedder: Emb
     assert quantized.max_words == embedder.max_words
 
 
+def test_a_thread_cap_changes_speed_not_vectors(exports: Path) -> None:
+    capped = Embedder(DEFAULT_MODEL, backend="onnx-int8", export_dir=exports, threads=1)
+    free = Embedder(DEFAULT_MODEL, backend="onnx-int8", export_dir=exports)
+    assert np.allclose(capped.embed(TEXTS), free.embed(TEXTS), atol=1e-6)
+    assert capped._quantized is not None
+    assert capped._quantized._session.get_session_options().intra_op_num_threads == 1
+
+
 def test_an_index_built_with_int8_is_kept_apart_and_answers(
     seed_corpus: Path, tmp_path: Path, exports: Path, embedder: Embedder
 ) -> None:

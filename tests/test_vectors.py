@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from qa.errors import ModelError
+from qa.settings import Settings
 from qa.vectors import BUNDLED_SHA256, Embedder, VectorCache, bundled_model_path, verify_sha256
 
 
@@ -42,6 +43,13 @@ def test_similar_texts_are_closer(embedder: Embedder) -> None:
 def test_unknown_model_fails_with_a_clear_message() -> None:
     with pytest.raises(ModelError, match="without a network"):
         Embedder("no-such-org/no-such-model").warm_up()
+
+
+def test_bad_settings_are_refused_before_loading() -> None:
+    with pytest.raises(ModelError, match="threads"):
+        Embedder(threads=-1)
+    with pytest.raises(ValueError, match="threads"):
+        Settings(threads=-2)
 
 
 def test_cache_embeds_only_missing_texts(tmp_path: Path, embedder: Embedder) -> None:
