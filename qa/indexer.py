@@ -113,7 +113,7 @@ def _write(
     """Fill `report` and write a new version if anything changed; its name, or None."""
     if full and report.rebuild_reason is None:
         report.rebuild_reason = "full rebuild requested: re-embedding every passage"
-    known = {a.article_id: (a.content_hash, a.indexed_at) for a in previous.articles()} if previous else {}
+    known = previous.article_states() if previous else {}
     current = {a.article_id: a for a in articles}
     for article_id, article in current.items():
         if article_id not in known:

@@ -39,10 +39,12 @@ class KeywordIndex:
         self._retriever = retriever
         self._stem = _stemmer()
         if retriever is None:
-            self._df, self._documents = {}, 0
+            self._vocabulary: dict[str, int] = {}
+            self._postings = np.zeros(0, dtype=np.int64)
+            self._documents = 0
         else:
-            postings = np.diff(retriever.scores["indptr"])
-            self._df = {term: int(postings[i]) for term, i in retriever.vocab_dict.items() if i < len(postings)}
+            self._vocabulary = retriever.vocab_dict
+            self._postings = np.diff(retriever.scores["indptr"])
             self._documents = int(retriever.scores["num_docs"])
 
     def terms(self, text: str) -> list[str]:
@@ -62,7 +64,8 @@ class KeywordIndex:
 
     def df(self, term: str) -> int:
         """How many passages contain the term."""
-        return self._df.get(term, 0)
+        column = self._vocabulary.get(term)
+        return int(self._postings[column]) if column is not None and column < len(self._postings) else 0
 
     def knows(self, term: str) -> bool:
         """Whether any passage contains the term."""
@@ -91,13 +94,14 @@ class KeywordIndex:
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex:
+        """Score arrays are memory-mapped: opening stays cheap however large the index."""
         import bm25s
 
         if not folder.is_dir():
             raise FileNotFoundError(f"keyword index folder {folder} is missing")
         if not any(folder.iterdir()):
             return cls(None)
-        return cls(bm25s.BM25.load(str(folder), show_progress=False))
+        return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False))
 
     def query_terms(self, query: str) -> Counter[str]:
         """The query's terms as bm25s tokenizes them, with how often each occurs."""

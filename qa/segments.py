@@ -52,36 +52,44 @@ class Segments:
             hidden[(hidden >= s.row_offset) & (hidden < s.row_offset + s.rows)] - s.row_offset for s in self._segments
         ]
         self._documents = sum(s.keywords.documents for s in self._segments)
-        self._selectors: list[Any] = []
-        self._params = [self._search_parameters(s, h) for s, h in zip(self._segments, self._hidden, strict=True)]
+        self._selectors = [self._selector(h) for h in self._hidden]
 
-    def _search_parameters(self, segment: Segment, hidden: np.ndarray) -> Any:
-        """FAISS parameters that skip hidden rows; None when the segment hides nothing."""
+    @staticmethod
+    def _selector(hidden: np.ndarray) -> tuple[Any, ...]:
+        """A FAISS selector that skips hidden rows (with the batch it refers to, kept alive)."""
         import faiss
 
         if not len(hidden):
-            return None
+            return ()
         batch = faiss.IDSelectorBatch(hidden)
-        selector = faiss.IDSelectorNot(batch)
-        self._selectors += [batch, selector]
+        return (faiss.IDSelectorNot(batch), batch)
+
+    @staticmethod
+    def _parameters(segment: Segment, selector: tuple[Any, ...], nprobe: int | None) -> Any:
+        """Search parameters for one segment: its probes (or fewer) and its hidden rows."""
+        import faiss
+
+        chosen = {"sel": selector[0]} if selector else {}
         if segment.nprobe:
-            return faiss.SearchParametersIVF(sel=selector, nprobe=segment.nprobe)
-        return faiss.SearchParameters(sel=selector)
+            return faiss.SearchParametersIVF(nprobe=min(nprobe or segment.nprobe, segment.nprobe), **chosen)
+        return faiss.SearchParameters(**chosen) if chosen else None
 
     @property
     def live_rows(self) -> int:
         return sum(s.rows for s in self._segments) - sum(len(h) for h in self._hidden)
 
-    def dense(self, vectors: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+    def dense(self, vectors: np.ndarray, k: int, nprobe: int | None = None) -> list[list[tuple[int, float]]]:
         """For each query row, up to k (row, cosine) pairs, best first, hidden rows left out.
 
-        FAISS pads with label -1 when a segment has fewer than k rows; those are dropped."""
+        `nprobe` lowers an IVF segment's probes for callers that only need the closest
+        matches. FAISS pads with label -1 when a segment has fewer than k rows; those are dropped."""
         queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         found: list[list[tuple[int, float]]] = [[] for _ in range(len(queries))]
-        for segment, params in zip(self._segments, self._params, strict=True):
+        for segment, selector in zip(self._segments, self._selectors, strict=True):
             wanted = min(k, segment.rows)
             if wanted < 1:
                 continue
+            params = self._parameters(segment, selector, nprobe)
             scores, labels = segment.faiss.search(queries, wanted, params=params)
             for hits, row_labels, row_scores in zip(found, labels, scores, strict=True):
                 hits += [

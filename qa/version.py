@@ -171,6 +171,10 @@ class IndexVersion:
         """Content hash of every article in the base segment, hidden ones included."""
         return dict(self._query("SELECT article_id, content_hash FROM main.articles"))
 
+    def article_states(self) -> dict[str, tuple[str, str]]:
+        """Content hash and indexing time of every live article: all a sync compares."""
+        return {a: (h, t) for a, h, t in self._query("SELECT article_id, content_hash, indexed_at FROM articles")}
+
     def base_owners(self, rows: Sequence[int]) -> dict[int, str]:
         """Article id of each given row that is in the base segment."""
         if not rows:

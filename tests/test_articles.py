@@ -123,6 +123,17 @@ def test_nested_article_id_uses_forward_slashes(corpus: Path) -> None:
     assert article_id_for(path, corpus) == "2021/june/story"
 
 
+def test_scan_walks_folders_in_path_order_and_ids_match_the_public_rule(corpus: Path) -> None:
+    names = ["a/b.txt", "a-b.txt", "a.b.v2.md", "2021/june/story.txt", ".git/x.txt", "d/.drafts/y.txt"]
+    for name in names:
+        write(corpus, name, "Officials said the strikes hit three sites near the border.")
+    (corpus / "link").symlink_to(corpus / "a", target_is_directory=True)
+    scan = scan_corpus(corpus)
+    found = [a.article_id for a in scan.articles]
+    assert found == ["2021/june/story", "a/b", "a-b", "a.b.v2"]
+    assert found == [article_id_for(corpus / a.path, corpus) for a in scan.articles]
+
+
 def test_date_line_under_the_title_gives_the_date() -> None:
     raw = RawArticle(["Strike hit a border post", "February 26, 2021", "WASHINGTON - The strike hit a post.", "gsg"])
     article = build_article("x", "x.txt", raw)
