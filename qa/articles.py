@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+import os
 import re
+import sys
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, NamedTuple
 
+from qa import cleaning, reader
 from qa.cleaning import match_rule, parse_byline, repair_spacing, strip_trailing_note
 from qa.reader import SUFFIXES, RawArticle, UnreadableArticle, read_article
+from qa.shelf import ArticleShelf, Stamp
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +56,10 @@ class Article:
         words = self.paragraphs[0].split() if self.paragraphs else [self.article_id]
         return " ".join(words[:12]) + ("…" if len(words) > 12 else "")
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
-        """Changes whenever anything that is indexed changes, and only then."""
+        """Changes whenever anything that is indexed changes, and only then. Kept once
+        computed: every sync compares every article's hash, and articles are memoised."""
         payload = [self.title, self.source, self.date, list(self.paragraphs)]
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
@@ -70,33 +78,100 @@ class CorpusScan:
 
 def article_id_for(path: Path, corpus_dir: Path) -> str:
     """The path under the corpus folder without its extension, with forward slashes."""
-    return path.relative_to(corpus_dir).with_suffix("").as_posix()
+    return _split(path.relative_to(corpus_dir).as_posix())[0]
+
+
+def _split(relative: str) -> tuple[str, str]:
+    """Article id and lower-case suffix of a relative POSIX path, as pathlib would split it."""
+    folder, slash, name = relative.rpartition("/")
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return folder + slash + name[:dot], name[dot:].lower()
+    return folder + slash + name, ""
+
+
+class CorpusFile(NamedTuple):
+    relative: str
+    """Path under the corpus folder, with forward slashes."""
+    path: str
 
 
 class ArticleMemo:
-    """Articles already read, by path, size and modification time, so a long-running
-    process re-reads and re-cleans only the files that changed since its last scan."""
+    """Articles already read, by path, size and modification time, so a sync re-reads and
+    re-cleans only the files that changed: in memory for a long-running process, and on
+    disk (given `shelf`, a file path) for the next process."""
 
-    def __init__(self) -> None:
+    def __init__(self, shelf: Path | None = None) -> None:
         self._lock = threading.Lock()
-        self._seen: dict[str, tuple[int, int, Article | str]] = {}
+        self._seen: dict[str, tuple[Stamp, Article | str]] = {}
+        self._shelf = ArticleShelf(shelf, reader_fingerprint()) if shelf else None
 
-    def read(self, path: Path, article_id: str, relative: str) -> Article:
-        stat = path.stat()
+    def read(self, files: Sequence[CorpusFile]) -> list[Article | str]:
+        """Each file's article, or the reason it cannot be used."""
+        stamps = {f.relative: _stamp(f.path) for f in files}
         with self._lock:
-            known = self._seen.get(relative)
-        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
-            result = known[2]
-        else:
-            try:
-                result = build_article(article_id, relative, read_article(path))
-            except UnreadableArticle as exc:
-                result = str(exc)
-            with self._lock:
-                self._seen[relative] = (stat.st_size, stat.st_mtime_ns, result)
-        if isinstance(result, str):
-            raise UnreadableArticle(result)
-        return result
+            remembered = {r: self._seen[r] for r in stamps if r in self._seen}
+        found = {r: article for r, (stamp, article) in remembered.items() if stamp == stamps[r]}
+        unknown = {r: s for r, s in stamps.items() if r not in found and isinstance(s, Stamp)}
+        if self._shelf and unknown:
+            for relative, record in self._shelf.get(unknown).items():
+                try:
+                    found[relative] = _from_record(record)
+                except (KeyError, TypeError, ValueError) as exc:
+                    log.warning("article cache record for %s is damaged (%r); reading the file", relative, exc)
+        fresh: dict[str, Article | str] = {}
+        for file in files:
+            stamp = stamps[file.relative]
+            if isinstance(stamp, str):
+                found[file.relative] = stamp
+            elif file.relative not in found:
+                try:
+                    fresh[file.relative] = build_article(
+                        _split(file.relative)[0], file.relative, read_article(Path(file.path))
+                    )
+                except UnreadableArticle as exc:
+                    fresh[file.relative] = str(exc)
+        found.update(fresh)
+        with self._lock:
+            self._seen.update((r, (s, found[r])) for r, s in stamps.items() if isinstance(s, Stamp))
+        if self._shelf and fresh:
+            records = {r: (stamp, _to_record(fresh[r])) for r, stamp in unknown.items() if r in fresh}
+            self._shelf.put(records, list(stamps))
+        return [found[f.relative] for f in files]
+
+
+def _stamp(path: str) -> Stamp | str:
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or exc}"
+    return Stamp(stat.st_size, stat.st_mtime_ns)
+
+
+def _to_record(article: Article | str) -> dict[str, Any]:
+    if isinstance(article, str):
+        return {"unreadable": article}
+    return {
+        "article": [article.article_id, article.path, article.title, article.source, article.date],
+        "paragraphs": list(article.paragraphs),
+        "dropped": [[d.position, d.text, d.reason] for d in article.dropped],
+    }
+
+
+def _from_record(record: dict[str, Any]) -> Article | str:
+    if "unreadable" in record:
+        return str(record["unreadable"])
+    dropped = tuple(Dropped(*d) for d in record["dropped"])
+    return Article(*record["article"], paragraphs=tuple(record["paragraphs"]), dropped=dropped)
+
+
+def reader_fingerprint() -> str:
+    """Changes with the code that turns files into articles, so a shelf never serves
+    articles cleaned by older rules."""
+    digest = hashlib.sha256()
+    for module in (sys.modules[__name__], reader, cleaning):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
 
 
 def scan_corpus(corpus_dir: Path, memo: ArticleMemo | None = None) -> CorpusScan:
@@ -104,22 +179,40 @@ def scan_corpus(corpus_dir: Path, memo: ArticleMemo | None = None) -> CorpusScan
     memo = memo or ArticleMemo()
     scan = CorpusScan()
     seen: dict[str, str] = {}
-    for path in sorted(p for p in corpus_dir.rglob("*") if p.is_file()):
-        relative = path.relative_to(corpus_dir).as_posix()
-        if any(part.startswith(".") for part in path.relative_to(corpus_dir).parts):
+    files = corpus_files(corpus_dir)
+    for file, result in zip(files, memo.read(files), strict=True):
+        article_id, suffix = _split(file.relative)
+        if suffix in SUFFIXES and article_id in seen:
+            result = f"same article id as {seen[article_id]}; rename one of them"
+        if isinstance(result, str):
+            log.warning("skipping %s: %s", file.relative, result)
+            scan.skipped.append(SkippedFile(file.relative, result))
             continue
-        article_id = article_id_for(path, corpus_dir)
-        try:
-            if path.suffix.lower() in SUFFIXES and article_id in seen:
-                raise UnreadableArticle(f"same article id as {seen[article_id]}; rename one of them")
-            article = memo.read(path, article_id, relative)
-        except (UnreadableArticle, OSError) as exc:
-            log.warning("skipping %s: %s", relative, exc)
-            scan.skipped.append(SkippedFile(relative, str(exc)))
-            continue
-        seen[article_id] = relative
-        scan.articles.append(article)
+        seen[article_id] = file.relative
+        scan.articles.append(result)
     return scan
+
+
+def corpus_files(corpus_dir: Path) -> list[CorpusFile]:
+    """(relative POSIX path, full path) of every file not hidden under a dot name, in path
+    order. Plain os.scandir and strings: a sync walks every file of the corpus, and at
+    5,000 files pathlib's objects cost more than the whole rest of adding one article."""
+    found: list[CorpusFile] = []
+    pending = [("", str(corpus_dir))]
+    while pending:
+        prefix, folder = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith("."):
+                        continue
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append((f"{prefix}{entry.name}/", entry.path))
+                    elif entry.is_file():
+                        found.append(CorpusFile(prefix + entry.name, entry.path))
+        except OSError as exc:
+            log.warning("cannot list %s: %s", folder, exc)
+    return sorted(found, key=lambda file: file.relative.split("/"))
 
 
 def build_article(article_id: str, path: str, raw: RawArticle) -> Article:

@@ -39,6 +39,8 @@ QUERY_CACHE = 1024
 """Vectors of this many recent questions are kept: a repeated question skips the model."""
 PER_RANKER = 3
 """Each ranker's best passages are considered even when fusion ranks them lower."""
+ARTICLE_SHELF = "articles.sqlite"
+"""Cleaned articles by file stamp, in the index folder, so `qa index` re-reads only changed files."""
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class Engine:
             raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {wanted!r}")
         self._version: IndexVersion | None = None
         self._lock = threading.Lock()
-        self._articles = ArticleMemo()
+        self._articles = ArticleMemo(settings.index_dir / ARTICLE_SHELF)
         self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
 
     def _embed_query(self, text: str) -> np.ndarray:
