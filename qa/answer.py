@@ -111,11 +111,19 @@ def score_candidates(
 
 
 def shared_run(first: list[str], second: list[str], content: set[str]) -> int:
-    """Length of the longest run of words both share that holds at least one content word."""
+    """Length of the longest run of words both share that holds at least one content word.
+
+    Runs are followed only from where they start (the words before differ): a run that
+    starts inside another is shorter and holds no content word the longer one lacks."""
+    where: dict[str, list[int]] = {}
+    for j, word in enumerate(second):
+        where.setdefault(word, []).append(j)
     best = 0
-    for i in range(len(first)):
-        for j in range(len(second)):
-            n = 0
+    for i, word in enumerate(first):
+        for j in where.get(word, ()):
+            if i and j and first[i - 1] == second[j - 1]:
+                continue
+            n = 1
             while i + n < len(first) and j + n < len(second) and first[i + n] == second[j + n]:
                 n += 1
             if n > best and any(w in content for w in first[i : i + n]):

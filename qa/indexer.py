@@ -191,7 +191,7 @@ def _embed(
 def _previous_state(store: IndexStore, model: str) -> tuple[IndexVersion | None, str | None]:
     """The live version (the caller closes it), or why everything must be re-embedded."""
     try:
-        version = store.open()
+        version = store.open(mapped=True)
     except IndexMissingError:
         return None, None
     except IndexMismatchError as exc:

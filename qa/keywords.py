@@ -36,8 +36,12 @@ class KeywordIndex:
     """Build with `build`, persist with `save`, reopen with `load`; search with `search`."""
 
     def __init__(self, retriever: Any | None) -> None:
+        from bm25s.stopwords import STOPWORDS_EN_PLUS
+
         self._retriever = retriever
         self._stem = _stemmer()
+        self._ignored = frozenset(STOPWORDS_EN_PLUS) | _QUANTIFIERS
+        """bm25s keeps its stop words in a tuple; answering filters every candidate sentence."""
         if retriever is None:
             self._vocabulary: dict[str, int] = {}
             self._postings = np.zeros(0, dtype=np.int64)
@@ -49,9 +53,7 @@ class KeywordIndex:
 
     def terms(self, text: str) -> list[str]:
         """Stemmed content words, as the index sees them (no stop or question words)."""
-        from bm25s.stopwords import STOPWORDS_EN_PLUS
-
-        words = [w for w in _WORD.findall(text.lower()) if w not in STOPWORDS_EN_PLUS and w not in _QUANTIFIERS]
+        words = [w for w in _WORD.findall(text.lower()) if w not in self._ignored]
         return self._stem.stemWords(words)
 
     def words(self, text: str) -> list[str]:

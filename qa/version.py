@@ -47,8 +47,10 @@ class PassageRecord:
 class IndexVersion:
     """One whole, read-only index version, checked for consistency when opened."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, mapped: bool = False) -> None:
+        """`mapped`: memory-map IVF lists too (see IndexStore.open); flat vectors always are."""
         self.name = folder.name
+        self._mapped = mapped
         self.folder = folder
         self._lock = threading.Lock()
         try:
@@ -88,7 +90,7 @@ class IndexVersion:
             if base
             else (self.manifest.delta_passages, self.manifest.delta_sentences)
         )
-        faiss_index = ann.open_index(folder / "vectors.faiss", kind)
+        faiss_index = ann.open_index(folder / "vectors.faiss", kind, mapped=self._mapped)
         (rows,) = self._db.execute(f"SELECT count(*) FROM {schema}.passages").fetchone()
         (sentences,) = self._db.execute(f"SELECT count(*) FROM {schema}.sentences").fetchone()
         sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r")

@@ -39,6 +39,8 @@ def test_ivf_recall_at_5_against_exact_search(tmp_path: Path) -> None:
     _, got = approximate.search(queries, 5)
     recall = np.mean([len(set(w) & set(g)) / 5 for w, g in zip(want, got, strict=True)])
     assert recall >= 0.99
+    mapped = ann.open_index(tmp_path / "ivf.faiss", kind, mapped=True)
+    assert np.array_equal(mapped.search(queries, 5)[1], got)
 
 
 @pytest.mark.parametrize("flat_limit", [10**9, 10])
