@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import logging
 import os
@@ -26,6 +27,8 @@ HEADER_ZONE = 6
 """Paragraphs at the top where site chrome, the title and the byline are looked for."""
 _TITLE_MAX_WORDS = 25
 _CONTAINED_MIN_WORDS = 8
+READER_PACKAGES = ("charset-normalizer", "trafilatura", "markdown-it-py")
+"""Libraries whose upgrade can change what is read from a file."""
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}\s*(?:\([^)]*\))?\s*[–—-]\s")
 
 
@@ -166,11 +169,13 @@ def _from_record(record: dict[str, Any]) -> Article | str:
 
 
 def reader_fingerprint() -> str:
-    """Changes with the code that turns files into articles, so a shelf never serves
-    articles cleaned by older rules."""
+    """Changes with the code that turns files into articles (ours and the libraries that
+    decode and extract), so a shelf never serves articles cleaned by older rules."""
     digest = hashlib.sha256()
     for module in (sys.modules[__name__], reader, cleaning):
         digest.update(Path(str(module.__file__)).read_bytes())
+    for package in READER_PACKAGES:
+        digest.update(f"{package} {importlib.metadata.version(package)}".encode())
     return digest.hexdigest()
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import synth  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
 from qa.store import IndexStore  # noqa: E402
+from qa.version import IndexVersion  # noqa: E402
 from tests.conftest import SEED_CORPUS, serve_app  # noqa: E402
 
 PASSWORD = "stress-admin"
@@ -42,8 +42,12 @@ def rss_mb(pid: int) -> float:
 
 
 def passage_ids(index_dir: Path, name: str) -> set[str]:
-    db = sqlite3.connect(f"file:{index_dir / 'versions' / name / 'passages.sqlite'}?mode=ro", uri=True)
-    return {row[0] for row in db.execute("SELECT passage_id FROM passages")}
+    """Live passages of a version: its base minus hidden articles, plus its delta."""
+    version = IndexVersion(index_dir / "versions" / name)
+    try:
+        return {p.passage_id for a in version.articles() for p in version.article_passages(a.article_id)}
+    finally:
+        version.close()
 
 
 def main() -> None:
