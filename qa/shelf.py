@@ -26,6 +26,21 @@ CHUNK = 500
 """Keys per SQL statement, well under SQLite's limit on bound parameters."""
 
 
+def connect_cache(path: Path, table: str, what: str) -> sqlite3.Connection:
+    """A cache's SQLite file with its `table` (name and columns) created; a damaged file is
+    set aside (renamed, not deleted) and started afresh, since a cache only saves time."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        connection = sqlite3.connect(path, timeout=30)
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {table}")
+        return connection
+    except sqlite3.DatabaseError as exc:
+        aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+        log.warning("%s %s is damaged (%s); moved to %s", what, path, exc, aside)
+        path.rename(aside)
+        return connect_cache(path, table, what)
+
+
 class Stamp(NamedTuple):
     size: int
     mtime_ns: int
@@ -39,19 +54,11 @@ class ArticleShelf:
         self.fingerprint = fingerprint
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            connection = sqlite3.connect(self.path, timeout=30)
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS articles "
-                "(relative TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, fingerprint TEXT, record TEXT)"
-            )
-            return connection
-        except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            log.warning("article cache %s is damaged (%s); moved to %s", self.path, exc, aside)
-            self.path.rename(aside)
-            return self._connect()
+        return connect_cache(
+            self.path,
+            "articles (relative TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER, fingerprint TEXT, record TEXT)",
+            "article cache",
+        )
 
     def get(self, stamps: Mapping[str, Stamp]) -> dict[str, Any]:
         """Records of the files whose stamp is still the one they were read with."""

@@ -18,6 +18,7 @@ import numpy as np
 from qa.errors import ModelError
 from qa.quantized import QuantizedEncoder, load_or_export
 from qa.settings import BACKENDS, DEFAULT_MODEL, force_offline
+from qa.shelf import connect_cache
 
 log = logging.getLogger(__name__)
 
@@ -173,18 +174,9 @@ class VectorCache:
         self.path = path
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            connection = sqlite3.connect(self.path)
-            connection.execute(
-                "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))"
-            )
-            return connection
-        except sqlite3.DatabaseError as exc:
-            aside = self.path.with_name(f"{self.path.name}.corrupt-{int(time.time())}")
-            log.warning("vector cache %s is damaged (%s); moved to %s", self.path, exc, aside)
-            self.path.rename(aside)
-            return self._connect()
+        return connect_cache(
+            self.path, "vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))", "vector cache"
+        )
 
     def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
         found: dict[str, np.ndarray] = {}
