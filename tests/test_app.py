@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import signal
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -78,6 +80,20 @@ def test_corpus_changes_need_the_password(client: Client, app: tuple[str, Path],
     assert "wire.txt saved" in report
     assert (app[1] / "wire.txt").exists()
     assert "Amber Gull" in client.predict("What did divers find near Basra?", [], api_name="/ask")["answer"]
+
+
+def test_an_added_article_survives_a_killed_server(tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(SEED_CORPUS, corpus)
+    article = write(tmp_path / "upload", "ferry.txt", "Divers found a sunken ferry named Amber Gull near Basra.\n")
+    with serve_app(corpus, index, QA_ADMIN_PASSWORD=PASSWORD) as server:
+        report = Client(server.url, verbose=False).predict([handle_file(str(article))], PASSWORD, api_name="/add")
+        assert "ferry.txt saved" in report
+        os.kill(server.pid, signal.SIGKILL)
+    assert (corpus / "ferry.txt").read_bytes() == article.read_bytes()
+    with serve_app(corpus, index) as server:
+        answer = Client(server.url, verbose=False).predict("What did divers find near Basra?", [], api_name="/ask")
+    assert "Amber Gull" in answer["answer"]
 
 
 def test_oversized_upload_is_refused_by_the_server(app: tuple[str, Path]) -> None:
