@@ -5,7 +5,11 @@ passage rows; SQLite's integrity_check says ok; the article being rewritten is i
 whole at one of its versions, never a mix; the answer to a question about it matches one
 of the answers from before or after a rebuild. The next rebuild removes leftover temporary
 folders. The rebuilding process is forked from one that has the model loaded, so each
-round costs a fork, not a model load.
+round costs a fork, not a model load. It is warmed up first, which sets FAISS to one thread
+as the app runs it: a GNU OpenMP thread pool started before a fork hangs the child at its
+next FAISS search, and then no kill would land inside a rebuild. tqdm (which the model's
+encode enters even with its bar off) is given a lock private to each process: its default
+one is shared across fork, and a child killed holding it would hang this process.
 """
 
 from __future__ import annotations
@@ -17,8 +21,11 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import tqdm
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -67,12 +74,14 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=100)
     args = parser.parse_args()
     force_offline()
+    tqdm.tqdm.set_lock(threading.RLock())
     with tempfile.TemporaryDirectory(prefix="qa-crash-") as folder:
         corpus, index = Path(folder) / "corpus", Path(folder) / "index"
         corpus.mkdir()
         for n, text in enumerate(BACKGROUND):
             (corpus / f"bg-{n}.txt").write_text(f"Background {n}\n\n{text}\n", encoding="utf-8")
         engine = Engine(Settings(corpus_dir=corpus, index_dir=index))
+        engine.warm_up()
         answers = {}
         for v in range(5):
             (corpus / "moving.txt").write_text(moving_story(v), encoding="utf-8")
