@@ -107,6 +107,7 @@ def main() -> None:
         engine.index()
         leftovers = [p.name for p in (index / "versions").iterdir() if p.name.startswith("tmp-")]
         assert not leftovers, f"temporary folders left after a rebuild: {leftovers}"
+        assert killed_mid_write, "no kill landed while a version was being written; the rebuilds never got there"
         check(index)
         print(
             f"\n{args.kills} kills survived ({killed_mid_write} while a new version was being written); "
