@@ -278,8 +278,8 @@ if __name__ == "__main__":
     parser.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", "7860")))
     args = parser.parse_args()
-    limit_malloc_arenas()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s: %(message)s")
+    limit_malloc_arenas()
     engine.warm_up()
     demo.launch(
         server_name=args.host,
