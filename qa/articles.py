@@ -81,7 +81,12 @@ class CorpusScan:
 
 def article_id_for(path: Path, corpus_dir: Path) -> str:
     """The path under the corpus folder without its extension, with forward slashes."""
-    return _split(path.relative_to(corpus_dir).as_posix())[0]
+    return article_id_of(path.relative_to(corpus_dir).as_posix())
+
+
+def article_id_of(relative: str) -> str:
+    """The article id of a POSIX path relative to the corpus folder."""
+    return _split(relative)[0]
 
 
 def _split(relative: str) -> tuple[str, str]:
@@ -109,8 +114,9 @@ class ArticleMemo:
         self._seen: dict[str, tuple[Stamp, Article | str]] = {}
         self._shelf = ArticleShelf(shelf, reader_fingerprint()) if shelf else None
 
-    def read(self, files: Sequence[CorpusFile]) -> list[Article | str]:
-        """Each file's article, or the reason it cannot be used."""
+    def read(self, files: Sequence[CorpusFile], *, complete: bool = True) -> list[Article | str]:
+        """Each file's article, or the reason it cannot be used. `complete`: `files` are the
+        whole corpus, so the shelf forgets every other file."""
         stamps = {f.relative: _stamp(f.path) for f in files}
         with self._lock:
             remembered = {r: self._seen[r] for r in stamps if r in self._seen}
@@ -139,7 +145,7 @@ class ArticleMemo:
             self._seen.update((r, (s, found[r])) for r, s in stamps.items() if isinstance(s, Stamp))
         if self._shelf and fresh:
             records = {r: (stamp, _to_record(fresh[r])) for r, stamp in unknown.items() if r in fresh}
-            self._shelf.put(records, list(stamps))
+            self._shelf.put(records, list(stamps) if complete else None)
         return [found[f.relative] for f in files]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,6 +28,7 @@ from qa.indexer import SyncReport, sync
 from qa.retrieval import SearchResult, hybrid_search
 from qa.settings import Settings
 from qa.store import IndexStore
+from qa.update import update
 from qa.vectors import Embedder, Progress, vector_model
 from qa.version import ArticleRecord, IndexVersion, PassageRecord
 
@@ -133,6 +136,20 @@ class Engine:
             self.store,
             self.embedder,
             full=full,
+            progress=progress,
+            lock_timeout=lock_timeout,
+            memo=self._articles,
+        )
+
+    def update(
+        self, paths: Sequence[Path], *, progress: Progress | None = None, lock_timeout: float = 300.0
+    ) -> SyncReport:
+        """Index just these corpus files (added, changed or deleted), without walking the folder."""
+        return update(
+            self.settings.corpus_dir,
+            paths,
+            self.store,
+            self.embedder,
             progress=progress,
             lock_timeout=lock_timeout,
             memo=self._articles,

@@ -118,7 +118,7 @@ def _write(
     for article_id, article in current.items():
         if article_id not in known:
             report.added.append(article_id)
-        elif known[article_id][0] != article.content_hash:
+        elif known[article_id].content_hash != article.content_hash:
             report.changed.append(article_id)
     report.removed = sorted(set(known) - set(current))
     report.unchanged = len(current) - len(report.added) - len(report.changed)
@@ -128,9 +128,28 @@ def _write(
 
     now = datetime.now(UTC).isoformat(timespec="seconds")
     fresh = set(report.added) | set(report.changed)
-    indexed_at = {a: now if a in fresh else known[a][1] for a in current}
+    indexed_at = {a: now if a in fresh else known[a].indexed_at for a in current}
     delta_of = None if report.rebuild_reason or previous is None else _delta_plan(previous, articles, embedder)
     written = [a for a in articles if delta_of is None or a.article_id in delta_of.articles_written]
+    return write_articles(
+        written, indexed_at, fresh, delta_of.base if delta_of else None, store, embedder, report, full, progress
+    )
+
+
+def write_articles(
+    written: list[Article],
+    indexed_at: dict[str, str],
+    fresh: set[str],
+    base: DeltaBase | None,
+    store: IndexStore,
+    embedder: Embedder,
+    report: SyncReport,
+    full: bool,
+    progress: Progress | None,
+) -> str:
+    """Embed `written` (all articles, or with `base` only the delta) and write the version.
+
+    `fresh` articles are checked for near-duplicates; `report` gets the counts."""
     passages = [p for article in written for p in passages_of(article, embedder.max_words)]
     spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
     texts = [p.text for p in passages] + [sentence.text for _, sentence in spans]
@@ -139,7 +158,6 @@ def _write(
     report.sentences = len(sentences)
     passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
     article_ids = [p.article_id for p in passages]
-    base = delta_of.base if delta_of else None
     report.near_duplicates = find_near_duplicates(
         article_ids, passage_vectors, fresh, base.neighbours if base else None
     )

@@ -81,16 +81,19 @@ class ArticleShelf:
             return {}
         return found
 
-    def put(self, records: Mapping[str, tuple[Stamp, Any]], present: Collection[str]) -> None:
-        """Remember freshly read files and forget those no longer `present` (or read by other
-        code); a cache that cannot be written only costs time later."""
+    def put(self, records: Mapping[str, tuple[Stamp, Any]], present: Collection[str] | None) -> None:
+        """Remember freshly read files and forget those read by other code and, unless
+        `present` is None, those no longer present; a cache that cannot be written only
+        costs time later."""
         rows = [(key, *stamp, self.fingerprint, json.dumps(record)) for key, (stamp, record) in records.items()]
         try:
             with closing(self._connect()) as connection, connection:
-                connection.execute(
-                    "DELETE FROM articles WHERE fingerprint != ? OR relative NOT IN (SELECT value FROM json_each(?))",
-                    (self.fingerprint, json.dumps(list(present))),
-                )
+                connection.execute("DELETE FROM articles WHERE fingerprint != ?", (self.fingerprint,))
+                if present is not None:
+                    connection.execute(
+                        "DELETE FROM articles WHERE relative NOT IN (SELECT value FROM json_each(?))",
+                        (json.dumps(list(present)),),
+                    )
                 connection.executemany("INSERT OR REPLACE INTO articles VALUES (?, ?, ?, ?, ?)", rows)
         except (sqlite3.DatabaseError, OSError) as exc:
             log.warning("cannot update the article cache %s: %s", self.path, exc)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,6 +31,12 @@ class ArticleRecord:
     paragraphs: int
     content_hash: str
     indexed_at: str
+
+
+class ArticleState(NamedTuple):
+    content_hash: str
+    indexed_at: str
+    path: str
 
 
 @dataclass(frozen=True)
@@ -169,13 +175,22 @@ class IndexVersion:
         )
         return PassageRecord(*rows[0]) if rows else None
 
-    def base_articles(self) -> dict[str, str]:
-        """Content hash of every article in the base segment, hidden ones included."""
-        return dict(self._query("SELECT article_id, content_hash FROM main.articles"))
+    def base_articles(self, ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Content hash of every article in the base segment (or of those of `ids`), hidden ones included."""
+        query = "SELECT article_id, content_hash FROM main.articles"
+        return dict(self._query(query) if ids is None else self._query(f"{query} WHERE {_AMONG}", [json.dumps(ids)]))
 
-    def article_states(self) -> dict[str, tuple[str, str]]:
-        """Content hash and indexing time of every live article: all a sync compares."""
-        return {a: (h, t) for a, h, t in self._query("SELECT article_id, content_hash, indexed_at FROM articles")}
+    def article_states(self, ids: Sequence[str] | None = None) -> dict[str, ArticleState]:
+        """What a sync compares of every live article, or of those of `ids`."""
+        query = "SELECT article_id, content_hash, indexed_at, path FROM articles"
+        rows = self._query(query) if ids is None else self._query(f"{query} WHERE {_AMONG}", [json.dumps(ids)])
+        return {a: ArticleState(*state) for a, *state in rows}
+
+    def delta_articles(self) -> dict[str, str]:
+        """Path of each article in the delta segment: what the next delta rewrites."""
+        if not (self.manifest.delta_passages or self.manifest.hidden):
+            return {}
+        return dict(self._query("SELECT article_id, path FROM delta.articles"))
 
     def base_owners(self, rows: Sequence[int]) -> dict[int, str]:
         """Article id of each given row that is in the base segment."""
@@ -185,13 +200,8 @@ class IndexVersion:
         return dict(self._query(f"SELECT row, article_id FROM main.passages WHERE row IN ({marks})", list(rows)))
 
     def base_passage_count(self, article_ids: Sequence[str]) -> int:
-        if not article_ids:
-            return 0
-        marks = ",".join("?" * len(article_ids))
-        (count,) = self._query(f"SELECT count(*) FROM main.passages WHERE article_id IN ({marks})", list(article_ids))[
-            0
-        ]
-        return count
+        query = f"SELECT count(*) FROM main.passages WHERE {_AMONG}"
+        return self._query(query, [json.dumps(list(article_ids))])[0][0] if article_ids else 0
 
     def article_passages(self, article_id: str) -> list[PassageRecord]:
         return [
@@ -223,4 +233,6 @@ class IndexVersion:
 
 
 _PASSAGE_COLUMNS = "row, passage_id, article_id, paragraph, part, parts, text"
+_AMONG = "article_id IN (SELECT value FROM json_each(?))"
+"""Matches the ids of a JSON list parameter: any number of them, in one parameter."""
 _ARTICLE_COLUMNS = "article_id, path, title, display_title, source, date, paragraphs, content_hash, indexed_at"
