@@ -151,15 +151,15 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         _admit(password, request)
         if not files:
             return "Choose one or more .txt, .md or .html files first."
-        lines, added = [], 0
+        lines, added = [], []
         for path in files:
             try:
-                note = library.add(engine.settings.corpus_dir, Path(path).name, Path(path).read_bytes()).note
-                lines.append(f"added: {note}")
-                added += 1
+                saved = library.add(engine.settings.corpus_dir, Path(path).name, Path(path).read_bytes())
+                lines.append(f"added: {saved.note}")
+                added.append(saved.path)
             except (QAError, OSError) as exc:
                 lines.append(f"refused: {exc}")
-        return "\n".join([*lines, _rebuild(progress) if added else "nothing added; the index is unchanged"])
+        return "\n".join([*lines, _rebuild(progress, added) if added else "nothing added; the index is unchanged"])
 
     def remove_article(
         article_id: str | None, password: str, request: gr.Request, progress: gr.Progress = gr.Progress()
@@ -172,7 +172,10 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             removed = library.remove(engine.settings.corpus_dir, record.path, engine.settings.index_dir / "removed")
         except QAError as exc:
             return f"refused: {exc}"
-        return "\n".join([f"removed {removed.article_id}; the file is kept at {removed.kept_at}", _rebuild(progress)])
+        gone = engine.settings.corpus_dir / record.path
+        return "\n".join(
+            [f"removed {removed.article_id}; the file is kept at {removed.kept_at}", _rebuild(progress, [gone])]
+        )
 
     def rebuild(password: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:
         _admit(password, request)
@@ -184,10 +187,15 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def _rebuild(progress: gr.Progress) -> str:
+    def _rebuild(progress: gr.Progress, changed: list[Path] | None = None) -> str:
+        """Sync the whole folder, or only the `changed` files when the caller knows them."""
         progress(0, desc="Rebuilding the index")
+
+        def embedding(done: int, total: int) -> None:
+            progress((done, total), desc="Embedding")
+
         try:
-            report = engine.index(progress=lambda done, total: progress((done, total), desc="Embedding"))
+            report = engine.update(changed, progress=embedding) if changed else engine.index(progress=embedding)
         except QAError as exc:
             return f"rebuild failed: {exc}"
         finally:
@@ -246,11 +254,11 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
                         file_types=[".txt", ".md", ".html"],
                         elem_id="upload",
                     )
-                    add_button = gr.Button("Add and rebuild", variant="primary", elem_id="add")
+                    add_button = gr.Button("Add to the index", variant="primary", elem_id="add")
                 with gr.Column():
                     chosen = gr.Dropdown(label="Article to remove", choices=[], elem_id="remove-choice")
-                    remove_button = gr.Button("Remove and rebuild", variant="stop")
-                    rebuild_button = gr.Button("Rebuild index", elem_id="rebuild")
+                    remove_button = gr.Button("Remove from the index", variant="stop")
+                    rebuild_button = gr.Button("Sync with the corpus folder", elem_id="rebuild")
             report = gr.Textbox(label="What happened", lines=6, interactive=False, elem_id="report")
             listing = [status, table, chosen]
             articles_tab.select(articles, None, listing, api_visibility="private")

@@ -16,7 +16,7 @@ from typing import Any, TextIO
 from qa import __version__
 from qa.cite import Answer
 from qa.engine import DEFAULT_PASSAGES, Engine, SearchResponse
-from qa.errors import QAError
+from qa.errors import ConfigError, QAError
 from qa.evaluate import format_table, load_questions, misses, run_systems, score, scratch_engine
 from qa.followup import Turn, parse_history
 from qa.present import format_report
@@ -44,6 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     index = commands.add_parser("index", parents=[common], help="sync the index with the corpus folder")
+    index.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        metavar="FILE",
+        help="index only these corpus files (added, changed or deleted) instead of looking at the whole folder",
+    )
     index.add_argument("--full", action="store_true", help="re-embed every passage, ignoring the cache")
 
     commands.add_parser("list", parents=[common], help="list indexed articles").add_argument(
@@ -115,8 +122,13 @@ def _configure_logging(level: int) -> None:
 
 
 def _index(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
+    if args.full and args.files:
+        raise ConfigError("--full rebuilds the whole index; leave out the file names")
     with _ProgressBar("embedding") as bar:
-        report = engine.index(full=args.full, progress=bar.update)
+        if args.files:
+            report = engine.update(args.files, progress=bar.update)
+        else:
+            report = engine.index(full=args.full, progress=bar.update)
     print(format_report(report, engine.settings), file=out)
 
 

@@ -36,6 +36,21 @@ def test_index_reports_counts_then_up_to_date(dirs: list[str], embedder: Embedde
     assert "nothing embedded" in out
 
 
+def test_index_named_files_reads_only_those(
+    dirs: list[str], seed_corpus: Path, embedder: Embedder, monkeypatch, capsys
+) -> None:
+    run(["index", *dirs], embedder, monkeypatch)
+    (seed_corpus / "later.txt").write_text("Port news\n\nA tanker docked in Umm Qasr on Friday.\n")
+    (seed_corpus / "unnamed.txt").write_text("Weather\n\nA storm hit Marlow.\n")
+    code, out = run(["index", str(seed_corpus / "later.txt"), *dirs], embedder, monkeypatch)
+    assert code == 0
+    assert "1 added, 0 changed, 0 removed, 5 unchanged" in out
+    assert "added: later" in out
+    assert run(["index", "--full", str(seed_corpus / "later.txt"), *dirs], embedder, monkeypatch)[0] == 2
+    assert "leave out the file names" in capsys.readouterr().err
+    assert "added: unnamed" in run(["index", *dirs], embedder, monkeypatch)[1]
+
+
 def test_search_json_contract(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
     code, out = run(["search", "Which aircraft carried out the strikes?", "--json", *dirs], embedder, monkeypatch)
     assert code == 0
