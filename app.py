@@ -189,7 +189,7 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
 
     def _rebuild(progress: gr.Progress, changed: list[Path] | None = None) -> str:
         """Sync the whole folder, or only the `changed` files when the caller knows them."""
-        progress(0, desc="Rebuilding the index")
+        progress(0, desc="Updating the index")
 
         def embedding(done: int, total: int) -> None:
             progress((done, total), desc="Embedding")
@@ -256,7 +256,11 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
                     )
                     add_button = gr.Button("Add to the index", variant="primary", elem_id="add")
                 with gr.Column():
-                    chosen = gr.Dropdown(label="Article to remove", choices=[], elem_id="remove-choice")
+                    # Any value: API callers have no page session to fill the choices,
+                    # and remove_article looks the id up in the index anyway.
+                    chosen = gr.Dropdown(
+                        label="Article to remove", choices=[], allow_custom_value=True, elem_id="remove-choice"
+                    )
                     remove_button = gr.Button("Remove from the index", variant="stop")
                     rebuild_button = gr.Button("Sync with the corpus folder", elem_id="rebuild")
             report = gr.Textbox(label="What happened", lines=6, interactive=False, elem_id="report")

@@ -233,6 +233,6 @@ class IndexVersion:
 
 
 _PASSAGE_COLUMNS = "row, passage_id, article_id, paragraph, part, parts, text"
+_ARTICLE_COLUMNS = "article_id, path, title, display_title, source, date, paragraphs, content_hash, indexed_at"
 _AMONG = "article_id IN (SELECT value FROM json_each(?))"
 """Matches the ids of a JSON list parameter: any number of them, in one parameter."""
-_ARTICLE_COLUMNS = "article_id, path, title, display_title, source, date, paragraphs, content_hash, indexed_at"

@@ -82,6 +82,24 @@ def test_corpus_changes_need_the_password(client: Client, app: tuple[str, Path],
     assert "Amber Gull" in client.predict("What did divers find near Basra?", [], api_name="/ask")["answer"]
 
 
+def test_upload_and_remove_index_only_their_files(tmp_path: Path) -> None:
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(SEED_CORPUS, corpus)
+    article = write(tmp_path / "upload", "ferry.txt", "Divers found a sunken ferry named Amber Gull near Basra.\n")
+    with serve_app(corpus, index, QA_ADMIN_PASSWORD=PASSWORD) as server:
+        client = Client(server.url, verbose=False)
+        write(corpus, "dropped.txt", "Weather\n\nA storm hit Marlow and the bridge fell.\n")
+        report = client.predict([handle_file(str(article))], PASSWORD, api_name="/add")
+        assert "1 added, 0 changed, 0 removed, 5 unchanged" in report
+        assert "dropped" not in report, "a file dropped into the folder waits for a sync"
+        report = client.predict("ferry", PASSWORD, api_name="/remove")
+        assert "0 added, 0 changed, 1 removed" in report
+        assert not (corpus / "ferry.txt").exists()
+        answer = client.predict("What did divers find near Basra?", [], api_name="/ask")
+        assert "Amber Gull" not in answer["answer"]
+        assert "added: dropped" in client.predict(PASSWORD, api_name="/rebuild")
+
+
 def test_an_added_article_survives_a_killed_server(tmp_path: Path) -> None:
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(SEED_CORPUS, corpus)
