@@ -98,7 +98,7 @@ def _update(
     if len(named) < len({f.relative for f in files}):
         return None
     delta = {a: CorpusFile(path, str(corpus_dir / path)) for a, path in previous.delta_articles().items()}
-    involved = named | {a: f for a, f in delta.items() if a not in named}
+    involved = delta | named
     read = dict(zip(involved, memo.read(list(involved.values()), complete=False), strict=True))
     known = previous.article_states(list(involved))
     if any(isinstance(read[a], str) for a in involved if a not in named):

@@ -177,14 +177,19 @@ class IndexVersion:
 
     def base_articles(self, ids: Sequence[str] | None = None) -> dict[str, str]:
         """Content hash of every article in the base segment (or of those of `ids`), hidden ones included."""
-        query = "SELECT article_id, content_hash FROM main.articles"
-        return dict(self._query(query) if ids is None else self._query(f"{query} WHERE {_AMONG}", [json.dumps(ids)]))
+        return dict(self._among("SELECT article_id, content_hash FROM main.articles", ids))
 
     def article_states(self, ids: Sequence[str] | None = None) -> dict[str, ArticleState]:
         """What a sync compares of every live article, or of those of `ids`."""
-        query = "SELECT article_id, content_hash, indexed_at, path FROM articles"
-        rows = self._query(query) if ids is None else self._query(f"{query} WHERE {_AMONG}", [json.dumps(ids)])
+        rows = self._among("SELECT article_id, content_hash, indexed_at, path FROM articles", ids)
         return {a: ArticleState(*state) for a, *state in rows}
+
+    def _among(self, query: str, ids: Sequence[str] | None) -> list[tuple]:
+        """Rows of `query`, only those of the articles `ids` unless it is None (passed as one
+        JSON parameter, so there may be any number of them)."""
+        if ids is None:
+            return self._query(query)
+        return self._query(f"{query} WHERE article_id IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))])
 
     def delta_articles(self) -> dict[str, str]:
         """Path of each article in the delta segment: what the next delta rewrites."""
@@ -200,8 +205,7 @@ class IndexVersion:
         return dict(self._query(f"SELECT row, article_id FROM main.passages WHERE row IN ({marks})", list(rows)))
 
     def base_passage_count(self, article_ids: Sequence[str]) -> int:
-        query = f"SELECT count(*) FROM main.passages WHERE {_AMONG}"
-        return self._query(query, [json.dumps(list(article_ids))])[0][0] if article_ids else 0
+        return self._among("SELECT count(*) FROM main.passages", article_ids)[0][0] if article_ids else 0
 
     def article_passages(self, article_id: str) -> list[PassageRecord]:
         return [
@@ -234,5 +238,3 @@ class IndexVersion:
 
 _PASSAGE_COLUMNS = "row, passage_id, article_id, paragraph, part, parts, text"
 _ARTICLE_COLUMNS = "article_id, path, title, display_title, source, date, paragraphs, content_hash, indexed_at"
-_AMONG = "article_id IN (SELECT value FROM json_each(?))"
-"""Matches the ids of a JSON list parameter: any number of them, in one parameter."""
