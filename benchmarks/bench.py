@@ -184,7 +184,7 @@ def build_figures(work: Path, model: str) -> list[Figure]:
         if rep:
             ratios.append(ours / floor)
             speedups.append(int8.passages / int8.seconds / ours)
-    detail = f"{len(texts)} passages; the build also embeds {report.sentences} sentences for answers"
+    detail = f"{len(texts)} passages; the build embeds their {report.sentences} sentences, the floor the passages"
     return [
         figure("full build passages/s / bare encode", ratios, "≥ 0.9", lambda r: r >= 0.9, model, detail),
         figure("onnx-int8 full build / torch full build", speedups, "report", lambda r: True, model, detail),

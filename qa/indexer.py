@@ -1,4 +1,4 @@
-"""Sync the index with the corpus folder, embedding only passages whose text is new."""
+"""Sync the index with the corpus folder, embedding only sentences whose text is new."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexM
 from qa.passages import passages_of, text_hash
 from qa.sentences import split_sentences
 from qa.store import DeltaBase, IndexStore
-from qa.vectors import Embedder, Progress, VectorCache
+from qa.vectors import Embedder, Progress, VectorCache, mean_vectors
 from qa.version import IndexVersion
 from qa.writer import SentenceRecord, VersionContent
 
@@ -55,7 +55,7 @@ class SyncReport:
     passages: int = 0
     sentences: int = 0
     embedded: int = 0
-    """Texts (passages and sentences) whose vectors were computed rather than taken from the cache."""
+    """Sentences whose vectors were computed rather than taken from the cache."""
     skipped: list[SkippedFile] = field(default_factory=list)
     near_duplicates: list[NearDuplicate] = field(default_factory=list)
     delta_passages: int | None = None
@@ -149,14 +149,19 @@ def write_articles(
 ) -> str:
     """Embed `written` (all articles, or with `base` only the delta) and write the version.
 
+    Only sentences are embedded; a passage's vector is the mean of its sentences'. That
+    costs one pass over the text (sentences are needed for answers anyway), and retrieval
+    ranks the passages it finds by their best sentence (see `retrieval`).
+
     `fresh` articles are checked for near-duplicates; `report` gets the counts."""
     passages = [p for article in written for p in passages_of(article, embedder.max_words)]
     spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
-    texts = [p.text for p in passages] + [sentence.text for _, sentence in spans]
-    vectors, report.embedded = _embed(texts, embedder, VectorCache(store.folder / "cache.sqlite"), full, progress)
+    texts = [sentence.text for _, sentence in spans]
+    cache = VectorCache(store.folder / "cache.sqlite")
+    sentence_vectors, report.embedded = _embed(texts, embedder, cache, full, progress)
+    passage_vectors = mean_vectors(sentence_vectors, [row for row, _ in spans], len(passages))
     sentences = [SentenceRecord(i, row, s.start, s.end) for i, (row, s) in enumerate(spans)]
     report.sentences = len(sentences)
-    passage_vectors, sentence_vectors = vectors[: len(passages)], vectors[len(passages) :]
     article_ids = [p.article_id for p in passages]
     report.near_duplicates = find_near_duplicates(
         article_ids, passage_vectors, fresh, base.neighbours if base else None

@@ -164,6 +164,19 @@ class Embedder:
         )
 
 
+def mean_vectors(vectors: np.ndarray, owners: Sequence[int], count: int) -> np.ndarray:
+    """Unit-length mean of the rows each of `count` owners has (a zero row if it has none).
+
+    A passage's vector as the mean of its sentences' costs no second encoding pass, and it
+    ranked the dev set's supporting passages higher than encoding each passage whole
+    (mean reciprocal rank 0.73 → 0.77 for dense search alone).
+    """
+    out = np.zeros((count, vectors.shape[1]), dtype=np.float32)
+    np.add.at(out, np.asarray(owners, dtype=np.int64), vectors)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=out, where=norms > 0)
+
+
 class VectorCache:
     """Vectors by (model, text hash) in SQLite, so a rebuild embeds only new text.
 

@@ -25,9 +25,10 @@ from qa.articles import Article
 from qa.keywords import KeywordIndex
 from qa.passages import Passage
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 """2: sentence vectors (sentences.npy) and their offsets, for answers built from sentences.
-3: a delta segment (delta/) beside the base, and base articles it hides."""
+3: a delta segment (delta/) beside the base, and base articles it hides.
+4: passage vectors are the mean of their sentences' vectors, not encoded whole."""
 BASE_FILES = ("vectors.faiss", "sentences.npy", "passages.sqlite", "bm25")
 """The base segment's files, at the top of a version folder."""
 DELTA = "delta"

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qa.engine import Engine
-from qa.retrieval import RRF_K, reciprocal_rank_fusion
+from qa.retrieval import RRF_K, rank_by_best_sentence, reciprocal_rank_fusion
 from tests.conftest import write
 
 
@@ -32,6 +32,39 @@ def test_faiss_padding_labels_never_become_passages(corpus: Path, make_engine: C
     assert len(hits) == 2
     assert all(row >= 0 for row, _ in hits)
     assert len(engine.search("paragraph", k=10).results) == 2
+
+
+def test_passage_vectors_are_the_mean_of_their_sentences(corpus: Path, make_engine: Callable[..., Engine]) -> None:
+    write(corpus, "a.txt", "Headline\n\nThe jets flew at night. The pilots returned safely.\n\nA lone sentence.")
+    engine = make_engine(corpus)
+    engine.index()
+    version = engine.version()
+    first, second = engine.embedder.embed(["The jets flew at night.", "The pilots returned safely."])
+    expected = (first + second) / np.linalg.norm(first + second)
+    hits = dict(version.dense_search(expected, 2))
+    row = next(p.row for p in version.article_passages("a") if p.text.startswith("The jets"))
+    assert hits[row] == pytest.approx(1.0, abs=1e-5)
+
+
+def test_dense_hits_rank_by_their_best_sentence(corpus: Path, make_engine: Callable[..., Engine]) -> None:
+    write(
+        corpus,
+        "a.txt",
+        "Headline\n\nThe weather was mild. Markets were calm. Fighter jets bombed the depot at dawn.\n\n"
+        "Jets and bombs were mentioned in the budget debate about aircraft.",
+    )
+    engine = make_engine(corpus)
+    engine.index()
+    version = engine.version()
+    query = engine.embedder.embed(["Which jets bombed the depot?"])[0]
+    hits = version.dense_search(query, 2)
+    ranked = rank_by_best_sentence(version, query, hits)
+    depot = next(p.row for p in version.article_passages("a") if "depot" in p.text)
+    assert hits[0][0] != depot, "the depot's mild and calm sentences dilute its mean vector"
+    assert ranked[0][0] == depot
+    assert ranked[0][1] > dict(hits)[depot]
+    assert {row for row, _ in ranked} == {row for row, _ in hits}
+    assert rank_by_best_sentence(version, query, []) == []
 
 
 def test_aircraft_question_finds_the_f15_f16_passage_first(seed_engine: Engine) -> None:

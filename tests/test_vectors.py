@@ -7,7 +7,7 @@ import pytest
 
 from qa.errors import ModelError
 from qa.settings import Settings
-from qa.vectors import BUNDLED_SHA256, Embedder, VectorCache, bundled_model_path, verify_sha256
+from qa.vectors import BUNDLED_SHA256, Embedder, VectorCache, bundled_model_path, mean_vectors, verify_sha256
 
 
 def test_bundled_model_passes_its_checksum() -> None:
@@ -38,6 +38,15 @@ def test_vectors_are_unit_length_and_batched(embedder: Embedder) -> None:
 def test_similar_texts_are_closer(embedder: Embedder) -> None:
     a, b, c = embedder.embed(["F-15 fighter jets struck", "fighter aircraft carried out the strike", "cake recipe"])
     assert a @ b > a @ c
+
+
+def test_mean_vectors_are_unit_length_means_per_owner() -> None:
+    rows = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]], dtype=np.float32)
+    means = mean_vectors(rows, [0, 0, 2], 3)
+    assert means[0] == pytest.approx([2**-0.5, 2**-0.5])
+    assert means[1].tolist() == [0.0, 0.0]
+    assert means[2] == pytest.approx([0.6, 0.8])
+    assert mean_vectors(rows[:0], [], 0).shape == (0, 2)
 
 
 def test_unknown_model_fails_with_a_clear_message() -> None:
