@@ -17,11 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from qa.keywords import KeywordHit, KeywordIndex, bm25_idf, top_hits
+
+REMEMBERED = 8_192
+"""Texts' terms and terms' idf kept per version: answering one question asks for the same
+few dozen sentences' terms and idfs a hundred times, and a version never changes."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ class Segments:
         ]
         self._documents = sum(s.keywords.documents for s in self._segments)
         self._selectors = [self._selector(h) for h in self._hidden]
+        self.terms = lru_cache(maxsize=REMEMBERED)(self._terms)
+        self.idf = lru_cache(maxsize=REMEMBERED)(self._idf)
 
     @staticmethod
     def _selector(hidden: np.ndarray) -> tuple[Any, ...]:
@@ -111,8 +118,8 @@ class Segments:
                 out[mine] = segment.sentence_vectors[local[mine]]
         return out
 
-    def terms(self, text: str) -> list[str]:
-        return self._segments[0].keywords.terms(text)
+    def _terms(self, text: str) -> tuple[str, ...]:
+        return tuple(self._segments[0].keywords.terms(text))
 
     def words(self, text: str) -> list[str]:
         return self._segments[0].keywords.words(text)
@@ -123,7 +130,7 @@ class Segments:
     def knows(self, term: str) -> bool:
         return self.df(term) > 0
 
-    def idf(self, term: str) -> float:
+    def _idf(self, term: str) -> float:
         return bm25_idf(self.df(term), self._documents)
 
     def search(self, query: str, k: int) -> list[KeywordHit]:
