@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import numpy as np
@@ -58,8 +58,11 @@ class Segments:
         ]
         self._documents = sum(s.keywords.documents for s in self._segments)
         self._selectors = [self._selector(h) for h in self._hidden]
-        self.terms = lru_cache(maxsize=REMEMBERED)(self._terms)
-        self.idf = lru_cache(maxsize=REMEMBERED)(self._idf)
+        # Cached over the keyword indexes, not bound methods: a cycle through `self` would
+        # keep a replaced version's FAISS index and mapped files alive until a full collection.
+        self._keywords = tuple(s.keywords for s in self._segments)
+        self.terms = lru_cache(maxsize=REMEMBERED)(partial(_terms_of, self._keywords[0]))
+        self.idf = lru_cache(maxsize=REMEMBERED)(partial(_idf_over, self._keywords, self._documents))
 
     @staticmethod
     def _selector(hidden: np.ndarray) -> tuple[Any, ...]:
@@ -118,20 +121,14 @@ class Segments:
                 out[mine] = segment.sentence_vectors[local[mine]]
         return out
 
-    def _terms(self, text: str) -> tuple[str, ...]:
-        return tuple(self._segments[0].keywords.terms(text))
-
     def words(self, text: str) -> list[str]:
         return self._segments[0].keywords.words(text)
 
     def df(self, term: str) -> int:
-        return sum(s.keywords.df(term) for s in self._segments)
+        return _df_over(self._keywords, term)
 
     def knows(self, term: str) -> bool:
         return self.df(term) > 0
-
-    def _idf(self, term: str) -> float:
-        return bm25_idf(self.df(term), self._documents)
 
     def search(self, query: str, k: int) -> list[KeywordHit]:
         """BM25 over all segments with their combined idf; best rows first."""
@@ -145,3 +142,15 @@ class Segments:
                 scores[hidden] = 0.0
             hits += top_hits(scores, k, segment.row_offset)
         return sorted(hits, key=lambda hit: (-hit.score, hit.row))[:k]
+
+
+def _terms_of(keywords: KeywordIndex, text: str) -> tuple[str, ...]:
+    return tuple(keywords.terms(text))
+
+
+def _df_over(indexes: Sequence[KeywordIndex], term: str) -> int:
+    return sum(k.df(term) for k in indexes)
+
+
+def _idf_over(indexes: Sequence[KeywordIndex], documents: int, term: str) -> float:
+    return bm25_idf(_df_over(indexes, term), documents)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 
@@ -99,3 +102,18 @@ def test_keyword_search_ranks_across_segments_and_skips_hidden_rows() -> None:
     assert {hit.row for hit in combined.search("drone attacks on bases", 5)} == {2, 5}
     hiding = keyword_segments([2])
     assert [hit.row for hit in hiding.search("drone attacks on bases", 5)] == [5]
+
+
+def test_a_dropped_version_is_freed_at_once_after_answering() -> None:
+    """Its caches must not tie it in a cycle: a replaced version holds a FAISS index and mapped files."""
+    found = segments(clustered(100), 60, ann.VectorIndexKind("IndexFlatIP"), [])
+    found.idf(found.terms("militia sites")[0])
+    freed = weakref.ref(found)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        del found
+        assert freed() is None
+    finally:
+        if collecting:
+            gc.enable()
