@@ -1,11 +1,12 @@
 """Compose an extractive answer: source sentences, each followed by the passages that back it.
 
-Candidate sentences come from the retrieved passages. Each is scored by its cosine to the
-question (sentence vectors are precomputed, so this is dot products) plus how much of the
-question's rarer words it contains (idf-weighted, so "Soleimani" counts more than "said").
-A sentence that restates a chosen one in another article corroborates it and is merged
-into it; sentences that answer the question with different figures, or where one denies
-what another asserts, are shown side by side as a conflict.
+Every sentence of the retrieved passages is scored by the learned answer model
+(qa.scorer: the probability that it states the answer, from qa.features). A second model
+decides from the best candidates whether they answer the question at all; below its
+threshold, chosen on held-out data, the answer abstains. Inside each answering sentence
+the span model picks the answer itself ("2,500", "Tampa, Florida"). Sources that give the
+same answer span corroborate each other; confident sources giving different spans, or
+denying what another asserts in a yes/no question, are shown side by side as a conflict.
 """
 
 from __future__ import annotations
@@ -16,30 +17,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qa.claims import claim_of, disagree
+from qa.claims import disagree, is_polar
+from qa.features import (
+    SENTENCE_FEATURES,
+    TYPE_FOR_KIND,
+    SentenceInput,
+    answerable_features,
+    question_kind,
+    sentence_features,
+)
 from qa.retrieval import SearchResult
+from qa.scorer import AnswerModel
+from qa.spans import asks_for_span, candidate_spans, same_answer, span_features
 from qa.version import IndexVersion
 
-ANSWER_THRESHOLD = 0.5
-"""Below this best score the articles are taken not to answer the question."""
-COVERAGE_WEIGHT = 0.3
-CONTEXT_WEIGHT = 0.75
-"""Share of the coverage gained from the previous sentence ("the two commanders" after
-the sentence that names them) that counts for the current one."""
-PHRASE_WEIGHT = 0.15
-EXTRA_SENTENCE_MARGIN = 0.02
-"""A further sentence joins the answer when it scores within this margin of the best."""
+LIKELY = 0.5
+"""A sentence (or span) is taken to state the answer when the model finds that more likely
+than not: the models give probabilities, so this is the even-odds point, not a tuned weight."""
 MAX_SENTENCES = 3
-SAME_FACT_SIMILARITY = 0.72
-SAME_FACT_SHARE = 0.3
-"""A restatement must also share this much (idf-weighted) of what the chosen sentence adds
-beyond the question, and state no other figures."""
 NEW_FACT_SIMILARITY = 0.6
 """Below this similarity to every chosen sentence, a sentence states something new."""
-CONFLICT_MARGIN = 0.15
-CONFLICT_MIN_COVERAGE = 0.3
-"""Each side of a conflict must itself address the question, not merely share its topic."""
-SAME_POINT_SIMILARITY = 0.35
+SAME_FACT_SIMILARITY = 0.72
+SAME_FACT_SHARE = 0.3
+"""A restatement without a span of its own must be this close and share this much of what
+the chosen sentence adds beyond the question."""
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}(?:\([^)]*\))?\s*[–—-]+\s+")
 
 
@@ -52,10 +53,22 @@ class Candidate:
     dense: float
     coverage: float
     score: float
+    """The model's probability that this sentence states the answer."""
 
     @property
     def text(self) -> str:
         return self.result.passage.text[self.start : self.end]
+
+    @property
+    def article_id(self) -> str:
+        return self.result.passage.article_id
+
+
+@dataclass(frozen=True)
+class SpanAnswer:
+    text: str
+    probability: float
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,8 @@ class Statement:
 
     text: str
     support: list[Candidate]
+    answer_span: str | None = None
+    """The answer itself, extracted from the sentence, when the span model is confident."""
 
 
 @dataclass(frozen=True)
@@ -73,130 +88,138 @@ class Draft:
     missing: list[str]
     """Names in the question that no article mentions."""
     related: list[Candidate]
+    confidence: float = 0.0
+    """The model's probability that the retrieved passages answer the question."""
 
 
 def score_candidates(
-    version: IndexVersion, question: str, query_vector: np.ndarray, results: Sequence[SearchResult]
-) -> list[Candidate]:
-    """Every sentence of the retrieved passages, best first (ties by index order)."""
+    version: IndexVersion,
+    model: AnswerModel,
+    question: str,
+    query_vector: np.ndarray,
+    results: Sequence[SearchResult],
+) -> tuple[list[Candidate], float]:
+    """Every sentence of the retrieved passages, most likely answer first (ties by index
+    order), and the probability that any of them answers the question."""
     by_row = {r.passage.row: r for r in results}
     sentences = version.sentences(list(by_row))
     if not sentences:
-        return []
-    dense = version.sentence_vectors([s.row for s in sentences]) @ query_vector
-    weights = {t: version.keywords.idf(t) for t in set(version.keywords.terms(question))}
-    total = sum(weights.values()) or 1.0
-    question_words = version.keywords.words(question)
-    content = set(weights)
-    candidates = []
-    previous_terms: set[str] = set()
-    previous_passage = -1
-    for sentence, cosine in zip(sentences, dense, strict=True):
-        text = by_row[sentence.passage_row].passage.text[sentence.start : sentence.end]
-        terms = set(version.keywords.terms(text))
-        if sentence.passage_row != previous_passage:
-            previous_terms = _preceding_terms(version, by_row[sentence.passage_row])
-        coverage = sum(weights.get(t, 0.0) for t in terms) / total
-        in_context = sum(weights.get(t, 0.0) for t in terms | previous_terms) / total
-        coverage += CONTEXT_WEIGHT * (in_context - coverage)
-        run = shared_run(question_words, version.keywords.words(text), content)
-        score = float(cosine) + COVERAGE_WEIGHT * coverage + PHRASE_WEIGHT * min(max(run - 1, 0), 3) / 3
-        candidates.append(
-            Candidate(
-                by_row[sentence.passage_row], sentence.row, sentence.start, sentence.end, float(cosine), coverage, score
-            )
-        )
-        previous_terms, previous_passage = terms, sentence.passage_row
-    return sorted(candidates, key=lambda c: (-c.score, c.sentence_row))
+        return [], 0.0
+    cosines = version.sentence_vectors([s.row for s in sentences]) @ query_vector
+    texts = [by_row[s.passage_row].passage.text[s.start : s.end] for s in sentences]
+    inputs = [
+        SentenceInput(text, float(cosine), s.passage_row)
+        for s, text, cosine in zip(sentences, texts, cosines, strict=True)
+    ]
+    rows = sentence_features(question, inputs, version.keywords)
+    probabilities = model.sentence.probability(rows)
+    answerable = answerable_features(question, inputs, rows, probabilities, version.keywords)
+    confidence = float(model.answerable.probability(answerable[None])[0])
+    coverage = rows[:, SENTENCE_FEATURES.index("coverage")]
+    candidates = [
+        Candidate(by_row[s.passage_row], s.row, s.start, s.end, float(c), float(cov), float(p))
+        for s, c, cov, p in zip(sentences, cosines, coverage, probabilities, strict=True)
+    ]
+    return sorted(candidates, key=lambda c: (-c.score, c.sentence_row)), confidence
 
 
-def shared_run(first: list[str], second: list[str], content: set[str]) -> int:
-    """Length of the longest run of words both share that holds at least one content word.
-
-    Runs are followed only from where they start (the words before differ): a run that
-    starts inside another is shorter and holds no content word the longer one lacks."""
-    where: dict[str, list[int]] = {}
-    for j, word in enumerate(second):
-        where.setdefault(word, []).append(j)
-    best = 0
-    for i, word in enumerate(first):
-        for j in where.get(word, ()):
-            if i and j and first[i - 1] == second[j - 1]:
-                continue
-            n = 1
-            while i + n < len(first) and j + n < len(second) and first[i + n] == second[j + n]:
-                n += 1
-            if n > best and any(w in content for w in first[i : i + n]):
-                best = n
-    return best
-
-
-def _preceding_terms(version: IndexVersion, result: SearchResult) -> set[str]:
-    """Terms of the paragraph before this one in the same article."""
-    before = version.passage_before(result.passage)
-    return set(version.keywords.terms(before.text)) if before else set()
+def best_span(model: AnswerModel, question: str, sentence: str, version: IndexVersion) -> SpanAnswer | None:
+    """The sentence's answer span, when the model gives it more than half the weight of all
+    the sentence's candidate spans (the share transfers across domains better than the
+    absolute probability, which depends on how many spans a sentence has)."""
+    spans = candidate_spans(sentence) if asks_for_span(question) else []
+    if not spans:
+        return None
+    probabilities = model.span.probability(span_features(question, sentence, spans, version.keywords))
+    shares = probabilities / probabilities.sum()
+    best = int(np.argmax(shares))
+    if shares[best] < LIKELY or spans[best].kind != TYPE_FOR_KIND[question_kind(question)]:
+        return None
+    return SpanAnswer(spans[best].text, float(shares[best]), spans[best].kind)
 
 
 def missing_names(version: IndexVersion, question: str) -> list[str]:
-    """Capitalised words of the question (past its first word) that no passage contains."""
+    """Capitalised words of the question (past its first word) that no passage contains,
+    to name in an abstention."""
     words = re.findall(r"[\w’'-]+", question)[1:]
     names = [w for w in words if w[:1].isupper() and len(w) > 2]
     return [w for w in names if _unknown(version, w)]
 
 
 def _unknown(version: IndexVersion, word: str) -> bool:
-    """A word with indexable terms, none of which any passage holds (stop words are never unknown)."""
     terms = version.keywords.terms(word)
     return bool(terms) and not any(version.keywords.knows(t) for t in terms)
 
 
-def draft(version: IndexVersion, question: str, query_vector: np.ndarray, results: Sequence[SearchResult]) -> Draft:
-    candidates = score_candidates(version, question, query_vector, results)
-    missing = missing_names(version, question)
+def draft(
+    version: IndexVersion,
+    model: AnswerModel,
+    question: str,
+    query_vector: np.ndarray,
+    results: Sequence[SearchResult],
+) -> Draft:
+    candidates, confidence = score_candidates(version, model, question, query_vector, results)
     related = _best_per_passage(candidates)[:3]
-    if missing or not candidates or candidates[0].score < ANSWER_THRESHOLD:
-        return Draft([], False, missing, related)
-    vectors = dict(
-        zip(
-            [c.sentence_row for c in candidates],
-            version.sentence_vectors([c.sentence_row for c in candidates]),
-            strict=True,
-        )
-    )
-    sides = _conflicting(question, candidates, vectors, version)
+    if not candidates or confidence < model.threshold:
+        return Draft([], False, missing_names(version, question), related, round(confidence, 4))
+    rows = [c.sentence_row for c in candidates]
+    vectors = dict(zip(rows, version.sentence_vectors(rows), strict=True))
+    spans = {c.sentence_row: best_span(model, question, c.text, version) for c in candidates}
+    plausible = [c for c in candidates if c.score >= LIKELY * candidates[0].score]
+    sides = _conflicting(question, plausible, spans, version)
     if sides:
-        return Draft([Statement(trim(c.text), [c]) for c in sides], True, [], related)
-    return Draft(_select(candidates, vectors, version, question), False, [], related)
+        statements = [Statement(trim(c.text), [c], _text(spans[c.sentence_row])) for c in sides]
+        return Draft(statements, True, [], related, round(confidence, 4))
+    statements = _select(model, candidates, vectors, spans, version, question)
+    return Draft(statements, False, [], related, round(confidence, 4))
+
+
+def _text(span: SpanAnswer | None) -> str | None:
+    return span.text if span else None
 
 
 def _select(
-    candidates: list[Candidate], vectors: dict[int, np.ndarray], version: IndexVersion, question: str
+    model: AnswerModel,
+    candidates: list[Candidate],
+    vectors: dict[int, np.ndarray],
+    spans: dict[int, SpanAnswer | None],
+    version: IndexVersion,
+    question: str,
 ) -> list[Statement]:
-    """Best sentence first, then close runners-up that add a new fact; restatements corroborate."""
-    best = candidates[0].score
+    """The likeliest sentence first, then the next likeliest that add a new fact and are at
+    least half as likely as the first, until the answer is more likely than not among those
+    shown (taking the sentences' probabilities as independent), at most MAX_SENTENCES.
+    Other articles giving the same answer span, or restating a sentence, corroborate it."""
     chosen: list[Candidate] = []
+    missed = 1.0
     for candidate in candidates:
-        if len(chosen) == MAX_SENTENCES or candidate.score < best - EXTRA_SENTENCE_MARGIN:
+        if len(chosen) == MAX_SENTENCES or 1.0 - missed >= LIKELY:
+            break
+        if chosen and candidate.score < LIKELY * chosen[0].score:
             break
         if all(vectors[candidate.sentence_row] @ vectors[c.sentence_row] < NEW_FACT_SIMILARITY for c in chosen):
             chosen.append(candidate)
+            missed *= 1.0 - candidate.score
     question_terms = set(version.keywords.terms(question))
     statements = []
     for lead in chosen:
         support = [lead]
+        span = spans[lead.sentence_row]
         new_terms = set(version.keywords.terms(lead.text)) - question_terms
         for other in candidates:
-            if other.result.passage.article_id in {c.result.passage.article_id for c in support}:
+            if other.article_id in {c.article_id for c in support}:
                 continue
-            if vectors[lead.sentence_row] @ vectors[other.sentence_row] < SAME_FACT_SIMILARITY:
-                continue
-            if _shared(new_terms, set(version.keywords.terms(other.text)), version) < SAME_FACT_SHARE:
-                continue
-            if not claim_of(lead.text).figures.isdisjoint(claim_of(other.text).figures) or not (
-                claim_of(lead.text).figures and claim_of(other.text).figures
-            ):
+            other_span = spans[other.sentence_row]
+            if span and other_span:
+                agrees = same_answer(span.text, other_span.text)
+            else:
+                agrees = (
+                    vectors[lead.sentence_row] @ vectors[other.sentence_row] >= SAME_FACT_SIMILARITY
+                    and _shared(new_terms, set(version.keywords.terms(other.text)), version) >= SAME_FACT_SHARE
+                )
+            if agrees:
                 support.append(other)
-        statements.append(Statement(trim(lead.text), support))
+        statements.append(Statement(trim(lead.text), support, _text(span)))
     return statements
 
 
@@ -207,26 +230,34 @@ def _shared(terms: set[str], other: set[str], version: IndexVersion) -> float:
 
 
 def _conflicting(
-    question: str, candidates: list[Candidate], vectors: dict[int, np.ndarray], version: IndexVersion
+    question: str, plausible: list[Candidate], spans: dict[int, SpanAnswer | None], version: IndexVersion
 ) -> list[Candidate]:
-    """Up to three relevant sentences from different articles that contradict each other, or none.
+    """Up to three plausible answers from different articles that contradict each other, or none.
 
-    Different figures within one article count different things, not a disagreement."""
-    floor = max(ANSWER_THRESHOLD, candidates[0].score - CONFLICT_MARGIN)
-    relevant = [c for c in candidates if c.score >= floor and c.coverage >= CONFLICT_MIN_COVERAGE]
+    A sentence is plausible when the model finds it at least half as likely as the
+    likeliest to state the answer (as for further answer sentences). Two articles contradict
+    when each gives, in a plausible sentence, a confident answer span of the kind the
+    question asks for and the spans differ; for a yes/no question, when one
+    denies what the other asserts. Different answers within one article count different
+    things, not a disagreement."""
+    wanted = TYPE_FOR_KIND.get(question_kind(question))
     question_terms = set(version.keywords.terms(question))
 
     def asked(word: str) -> bool:
         return bool(question_terms & set(version.keywords.terms(word)))
 
     sides: list[Candidate] = []
-    for candidate in relevant:
-        vector = vectors[candidate.sentence_row]
-        if any(vector @ vectors[s.sentence_row] < SAME_POINT_SIMILARITY for s in sides):
+    for candidate in plausible:
+        if any(s.article_id == candidate.article_id for s in sides):
             continue
-        if any(s.result.passage.article_id == candidate.result.passage.article_id for s in sides):
+        span = spans[candidate.sentence_row]
+        if is_polar(question):
+            differs = not sides or any(disagree(question, s.text, candidate.text, asked) for s in sides)
+        elif span is None or wanted is None or span.kind != wanted:
             continue
-        if not sides or any(disagree(question, s.text, candidate.text, asked) for s in sides):
+        else:
+            differs = all(not same_answer(span.text, _text(spans[s.sentence_row]) or "") for s in sides)
+        if differs:
             sides.append(candidate)
         if len(sides) == MAX_SENTENCES:
             break

@@ -35,6 +35,8 @@ class Sentence:
     text: str
     cites: list[int]
     agreeing: int
+    answer_span: str | None = None
+    """The answer itself, quoted from `text`, when the model is confident of it."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Answer:
     sentences: list[Sentence] = field(default_factory=list)
     index_version: str = ""
     """The index version the answer came from: its citations are passages of that version."""
+    confidence: float = 0.0
+    """The answer model's probability that the retrieved passages answer the question."""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -66,7 +70,14 @@ def render(question: str, searched_for: str, draft: Draft, version: IndexVersion
     statements = [s for s in statements if s.support]
     if not statements:
         return Answer(
-            question, searched_for, _abstention(draft.missing), False, [], related, index_version=version.name
+            question,
+            searched_for,
+            _abstention(draft.missing),
+            False,
+            [],
+            related,
+            index_version=version.name,
+            confidence=draft.confidence,
         )
     numbers: dict[int, Citation] = {}
     sentences = []
@@ -75,8 +86,9 @@ def render(question: str, searched_for: str, draft: Draft, version: IndexVersion
             if candidate.sentence_row not in numbers:
                 numbers[candidate.sentence_row] = _citation(len(numbers) + 1, candidate, version)
         cites = [numbers[c.sentence_row].n for c in statement.support]
-        sentences.append(Sentence(statement.text, cites, len({c.result.passage.article_id for c in statement.support})))
-    parts = [CONFLICT_NOTE] if draft.conflict else []
+        agreeing = len({c.article_id for c in statement.support})
+        sentences.append(Sentence(statement.text, cites, agreeing, statement.answer_span))
+    parts = [CONFLICT_NOTE] if draft.conflict else [f"{s}." for s in lead_span(sentences)]
     parts += [f"{s.text} {''.join(f'[{n}]' for n in s.cites)}{agreement_note(s.agreeing)}" for s in sentences]
     return Answer(
         question,
@@ -89,7 +101,13 @@ def render(question: str, searched_for: str, draft: Draft, version: IndexVersion
         [s.agreeing for s in sentences],
         sentences,
         version.name,
+        draft.confidence,
     )
+
+
+def lead_span(sentences: list[Sentence]) -> list[str]:
+    """The extracted answer to show before the sentences, if the first one has it."""
+    return [sentences[0].answer_span] if sentences and sentences[0].answer_span else []
 
 
 CONFLICT_NOTE = "Reports differ."
@@ -105,7 +123,7 @@ def _verified(statement: Statement, version: IndexVersion) -> Statement:
         for c in statement.support
         if supports(statement.text, c.result.passage.text, c.text, (c.start, c.end), version.keywords)
     ]
-    return Statement(statement.text, kept)
+    return Statement(statement.text, kept, statement.answer_span)
 
 
 def _citation(n: int, candidate: Candidate, version: IndexVersion) -> Citation:

@@ -17,7 +17,7 @@ from qa import __version__
 from qa.cite import Answer
 from qa.engine import DEFAULT_PASSAGES, Engine, SearchResponse
 from qa.errors import ConfigError, QAError
-from qa.evaluate import format_table, load_questions, misses, run_systems, score, scratch_engine
+from qa.evaluate import SYSTEMS, format_table, load_questions, misses, run_systems, score, scratch_engine
 from qa.followup import Turn, parse_history
 from qa.present import format_report
 from qa.settings import BACKENDS, Settings, force_offline
@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.add_argument("--show-misses", action="store_true", help="list the questions answered wrongly")
+    evaluate.add_argument(
+        "--exact-answer",
+        action="store_true",
+        help="also score the extracted answer span against the gold answers (SQuAD-normalised exact match)",
+    )
 
     search = commands.add_parser("search", parents=[common], help="find the passages that best match a query")
     search.add_argument("query", nargs="?", help="the query (omit with --jsonl)")
@@ -217,7 +222,7 @@ def _eval(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
     questions = load_questions(args.files)
     with scratch_engine(engine, args.add) if args.add else nullcontext(engine) as target:
         outcomes = run_systems(target, questions)
-    scores = {name: score(results) for name, results in outcomes.items()}
+    scores = {name: score(results, args.exact_answer and name == SYSTEMS[0]) for name, results in outcomes.items()}
     wrong = misses(outcomes["corpus-qa"])
     if args.json:
         data = {"questions": len(questions), "scores": {name: asdict(s) for name, s in scores.items()}}
@@ -225,7 +230,7 @@ def _eval(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
             data["misses"] = [{"id": o.question.id, "question": o.question.question, "answer": o.answer} for o in wrong]
         print(json.dumps(data, indent=2), file=out)
         return
-    print(format_table(scores, questions), file=out)
+    print(format_table(scores, questions, args.exact_answer), file=out)
     if args.show_misses:
         print(f"\nMisses ({len(wrong)}):", file=out)
         for o in wrong:

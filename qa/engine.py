@@ -26,6 +26,7 @@ from qa.errors import (
 from qa.followup import Turn, contextualize
 from qa.indexer import SyncReport, sync
 from qa.retrieval import SearchResult, hybrid_search
+from qa.scorer import AnswerModel, load_answer_model
 from qa.settings import Settings
 from qa.store import IndexStore
 from qa.update import update
@@ -102,9 +103,13 @@ class ArticleView:
 class Engine:
     """Holds the model and the live index version; safe to share between threads."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
-        """Pass an already warm `embedder` to share one loaded model between engines."""
+    def __init__(
+        self, settings: Settings, embedder: Embedder | None = None, answer_model: AnswerModel | None = None
+    ) -> None:
+        """Pass an already warm `embedder` to share one loaded model between engines; the
+        answer model defaults to the committed one (qa/models/), checked against its manifest."""
         self.settings = settings
+        self.answer_model = answer_model or load_answer_model()
         self.store = IndexStore(settings.index_dir)
         self.embedder = embedder or Embedder(
             settings.model, settings.batch_size, settings.backend, settings.export_dir, settings.threads
@@ -196,7 +201,12 @@ class Engine:
         """An extractive answer from the `k` best passages, every sentence cited and verified."""
         searched_for, vector, version = self._prepare(question, k, history)
         results = hybrid_search(version, searched_for, vector, k, per_ranker=PER_RANKER)
-        return render(check_query(question), searched_for, draft(version, searched_for, vector, results), version)
+        return render(
+            check_query(question),
+            searched_for,
+            draft(version, self.answer_model, searched_for, vector, results),
+            version,
+        )
 
     def _prepare(self, query: str, k: int, history: list[Turn] | None) -> tuple[str, np.ndarray, IndexVersion]:
         """The follow-up-resolved query, its vector, and the version to answer from."""

@@ -39,3 +39,7 @@ class QueryError(QAError):
 
 class IndexWriteError(QAError):
     """Writing a new index version failed; the previous version is untouched."""
+
+
+class AnswerModelError(QAError):
+    """The learned answer model's weights are missing, damaged or of another format."""

@@ -17,6 +17,7 @@ from pathlib import Path
 from qa.engine import Engine
 from qa.errors import ConfigError
 from qa.followup import Turn
+from qa.spans import normalize_answer
 from qa.version import PassageRecord
 
 SYSTEMS = ("corpus-qa", "dense top-1", "BM25 top-1")
@@ -47,6 +48,8 @@ class Outcome:
     cited: list[tuple[str, str]]
     """(article_id, paragraph text) of each citation."""
     top5: list[tuple[str, str]]
+    spans: list[str] = field(default_factory=list)
+    """The answer spans the system extracted (none for the baselines)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Scores:
     citation_precision: float | None
     abstention: float | None
     false_abstention: float | None
+    exact: float | None = None
+    """Share of answerable questions whose extracted answer span is a gold answer,
+    SQuAD-normalised; None for a system that extracts no spans."""
 
 
 def normalize(text: str) -> str:
@@ -114,7 +120,8 @@ def run_systems(engine: Engine, questions: Sequence[Question]) -> dict[str, list
         answer = engine.ask(q.question, history=history)
         top5 = [(r.passage.article_id, r.passage.text) for r in engine.search(q.question, k=5, history=history).results]
         cited = [(c.article_id, c.text) for c in answer.citations]
-        outcomes["corpus-qa"].append(Outcome(q, answer.answer, answer.answered, cited, top5))
+        spans = [s.answer_span for s in answer.sentences if s.answer_span]
+        outcomes["corpus-qa"].append(Outcome(q, answer.answer, answer.answered, cited, top5, spans))
         vector = engine.embedder.embed([q.question])[0]
         dense = _records(version.passages([row for row, _ in version.dense_search(vector, 5)]))
         keyword = _records(version.passages([hit.row for hit in version.keywords.search(q.question, 5)]))
@@ -128,7 +135,13 @@ def _records(passages: list[PassageRecord]) -> list[tuple[str, str]]:
     return [(p.article_id, p.text) for p in passages]
 
 
-def score(outcomes: Sequence[Outcome]) -> Scores:
+def exact_answer(question: Question, spans: Sequence[str]) -> bool:
+    """An extracted span equals one of the gold answers once both are SQuAD-normalised."""
+    gold = {normalize_answer(a) for group in question.answer_all for a in group}
+    return any(normalize_answer(span) in gold for span in spans[:1])
+
+
+def score(outcomes: Sequence[Outcome], extracts_spans: bool = False) -> Scores:
     answerable = [o for o in outcomes if o.question.answerable]
     abstain = [o for o in outcomes if not o.question.answerable]
     answered = [o for o in answerable if o.answered]
@@ -143,6 +156,7 @@ def score(outcomes: Sequence[Outcome]) -> Scores:
         citation_precision=sum(precisions) / len(precisions) if precisions else None,
         abstention=_share(not o.answered for o in abstain),
         false_abstention=_share(not o.answered for o in answerable),
+        exact=_share(o.answered and exact_answer(o.question, o.spans) for o in answerable) if extracts_spans else None,
     )
 
 
@@ -161,14 +175,14 @@ def misses(outcomes: Sequence[Outcome]) -> list[Outcome]:
     ]
 
 
-def format_table(scores: dict[str, Scores], questions: Sequence[Question]) -> str:
+def format_table(scores: dict[str, Scores], questions: Sequence[Question], exact: bool = False) -> str:
     header = f"{'system':<12} {'recall@5':>9} {'accuracy':>9} {'cite prec':>10} {'abstain':>8} {'false abst':>11}"
+    header += f" {'exact':>6}" if exact else ""
+    widths = (9, 9, 10, 8, 11, 6) if exact else (9, 9, 10, 8, 11)
     rows = [header, "-" * len(header)]
     for name, s in scores.items():
-        figures = (s.recall_at_5, s.accuracy, s.citation_precision, s.abstention, s.false_abstention)
-        cells = [
-            ("-" if f is None else f"{f:.2f}").rjust(width) for f, width in zip(figures, (9, 9, 10, 8, 11), strict=True)
-        ]
+        figures = (s.recall_at_5, s.accuracy, s.citation_precision, s.abstention, s.false_abstention, s.exact)
+        cells = [("-" if f is None else f"{f:.2f}").rjust(width) for f, width in zip(figures, widths, strict=False)]
         rows.append(f"{name:<12} {' '.join(cells)}")
     answerable = sum(q.answerable for q in questions)
     rows.append(f"{len(questions)} questions: {answerable} answerable, {len(questions) - answerable} to abstain on")

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from qa.cite import CONFLICT_NOTE, Answer, Citation, agreement_note
+from qa.cite import CONFLICT_NOTE, Answer, Citation, agreement_note, lead_span
 from qa.engine import Context, Status
 from qa.followup import Turn
 from qa.indexer import SyncReport
@@ -41,7 +41,10 @@ def chat_markdown(answer: Answer) -> str:
     """The answer for a chat bubble: escaped sentences, our markers, agreement notes."""
     if not answer.answered:
         return escape_markdown(answer.answer)
-    parts = [f"*{CONFLICT_NOTE}*"] if answer.conflict else []
+    if answer.conflict:
+        parts = [f"*{CONFLICT_NOTE}*"]
+    else:
+        parts = [f"**{escape_markdown(span)}**" for span in lead_span(answer.sentences)]
     for sentence in answer.sentences:
         note = agreement_note(sentence.agreeing)
         parts.append(

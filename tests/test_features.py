@@ -1,0 +1,74 @@
+"""Features of question-sentence pairs: question kinds, morphology-aware coverage, answer types."""
+
+from __future__ import annotations
+
+from qa.features import (
+    SENTENCE_FEATURES,
+    SentenceInput,
+    coverage,
+    matched,
+    question_kind,
+    sentence_features,
+    types_added,
+)
+from qa.keywords import KeywordIndex
+
+VOCABULARY = KeywordIndex.build(
+    [
+        "Israeli jets struck targets in Syria on Monday.",
+        "In total there are 352 votes in the chamber.",
+        "A bill needs 176 votes to pass.",
+        "The weather was mild.",
+    ]
+)
+
+
+def column(name: str) -> int:
+    return SENTENCE_FEATURES.index(name)
+
+
+def test_question_kinds_from_question_words() -> None:
+    assert question_kind("How many votes are needed to pass a bill?") == "quantity"
+    assert question_kind("when did the strikes happen") == "when"
+    assert question_kind("In what year was the bridge built?") == "when"
+    assert question_kind("Who ordered the strikes?") == "who"
+    assert question_kind("Where is Tampa?") == "where"
+    assert question_kind("Did the White House comment?") == "polar"
+    assert question_kind("Tell me about the strikes") == "other"
+
+
+def test_demonyms_and_places_match_by_stem_prefix() -> None:
+    israeli = VOCABULARY.terms("Israeli")[0]
+    israel = VOCABULARY.terms("Israel's")[0]
+    assert israeli != israel
+    assert matched(israel, {israeli})
+    assert not matched("war", {"warsaw"})
+    weights = {israel: 2.0, "syria": 1.0}
+    assert coverage(weights, {israeli, "syria"}) == 1.0
+
+
+def test_a_number_the_question_does_not_hold_is_an_added_figure() -> None:
+    question_words = {"how", "many", "votes", "are", "needed"}
+    assert types_added("A bill needs 176 votes to pass.", question_words)["number"]
+    assert not types_added("Votes are needed.", question_words)["number"]
+    assert types_added("It was built in June 1902.", set())["date"]
+    assert types_added("It was ordered by President Biden.", set())["name"]
+
+
+def test_the_answering_sentence_has_the_wanted_type_and_the_restatement_lacks_novelty() -> None:
+    question = "How many votes are needed to pass a bill?"
+    candidates = [
+        SentenceInput("In total there are 352 votes in the chamber.", 0.6, 0),
+        SentenceInput("A bill needs 176 votes to pass.", 0.55, 1),
+        SentenceInput("How many votes are needed to pass a bill?", 0.9, 2),
+    ]
+    rows = sentence_features(question, candidates, VOCABULARY)
+    assert rows.shape == (3, len(SENTENCE_FEATURES))
+    assert rows[1, column("wants_number_has")] == 1.0
+    assert rows[2, column("wants_number_lacks")] == 1.0
+    assert rows[2, column("is_question")] == 1.0
+    assert rows[2, column("novelty")] < rows[1, column("novelty")]
+
+
+def test_no_candidates_give_no_rows() -> None:
+    assert sentence_features("Who?", [], VOCABULARY).shape == (0, len(SENTENCE_FEATURES))
