@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 
-.PHONY: install browser run index test lint format clean bench stress
+.PHONY: install browser run index test lint format clean bench stress train qed-eval
 
 install: $(STAMP)
 
@@ -44,6 +44,17 @@ test: lint browser
 # Ratios against the bare model and bare FAISS, measured in the same run (about 15 minutes).
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# Retrain the answer model (qa/models/) from QED's Natural Questions shards, cached
+# outside the repo (eval/qed.py says where they come from); about two minutes.
+QED_DATA ?= $(HOME)/.cache/corpus-qa/qed
+train: install
+	$(BIN)/python benchmarks/train_reader.py --data $(QED_DATA)
+
+# The public held-out set: QED shard 05 as a corpus folder and question file, then qa eval on it.
+qed-eval: install
+	$(BIN)/python eval/qed.py --data $(QED_DATA) --out eval/qed-heldout
+	$(BIN)/qa eval eval/qed-heldout/questions.jsonl --corpus eval/qed-heldout/corpus --index eval/qed-heldout/index --exact-answer
 
 # Minutes-long reliability runs: 100 SIGKILLs during rebuilds, then 32 clients under load.
 stress: install

@@ -140,6 +140,40 @@ def query_figures(
     ], times
 
 
+def answer_model_figures(engine: Engine, vocabulary: tuple[list[str], list[str]]) -> list[Figure]:
+    """The learned answer model's share of a question (features, sentence, answerability
+    and span scorers: qa.answer.draft) against encoding the question, and the whole `ask`."""
+    from qa.answer import draft
+    from qa.engine import DEFAULT_PASSAGES, PER_RANKER
+    from qa.retrieval import hybrid_search
+
+    version = engine.version()
+    ratios, totals, drafts, encodes = [], [], [], []
+    for rep in range(REPS + 1):
+        model, encode, whole = [], [], []
+        for question in synth.questions(QUESTIONS_PER_REP, 7000 + rep * QUESTIONS_PER_REP, *vocabulary):
+            started = time.perf_counter()
+            vector = engine.embedder.embed([question])[0]
+            encode.append(time.perf_counter() - started)
+            results = hybrid_search(version, question, vector, DEFAULT_PASSAGES, per_ranker=PER_RANKER)
+            started = time.perf_counter()
+            draft(version, engine.answer_model, question, vector, results)
+            model.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            engine.ask(question)
+            whole.append(time.perf_counter() - started)
+        if rep:
+            ratios.append(percentile(model, 50) / percentile(encode, 50))
+            totals.append(percentile(whole, 50) * 1000)
+            drafts.append(percentile(model, 50) * 1000)
+            encodes.append(percentile(encode, 50) * 1000)
+    detail = f"answer model {statistics.median(drafts):.1f} ms, question encode {statistics.median(encodes):.1f} ms"
+    return [
+        figure("answer model / question encode (seed)", ratios, "report", lambda r: True, DEFAULT_MODEL, detail),
+        figure("ask p50 in ms (seed, warm)", totals, "< 100", lambda r: r < 100, DEFAULT_MODEL, "milliseconds"),
+    ]
+
+
 def projected_figures(large: QueryTimes, seed: QueryTimes, label: str) -> list[Figure]:
     """The large-corpus query figures with MiniLM's encode time (from the seed run) in place
     of the stand-in's: our overhead and FAISS's search do not depend on the model."""
@@ -430,6 +464,7 @@ def main() -> None:
         seed = engine_for(work / "seed", work / "seed-index", DEFAULT_MODEL)
         seed_figures, seed_times = query_figures(seed, "seed", DEFAULT_MODEL, (synth.SEED_NAMES, synth.SEED_PLACES))
         figures += seed_figures
+        figures += answer_model_figures(seed, (synth.SEED_NAMES, synth.SEED_PLACES))
         figures += build_figures(work, DEFAULT_MODEL)
         figures.append(cold_start_figure(work / "seed", work / "seed-index"))
         figures.append(served_figure(seed, work))

@@ -21,6 +21,9 @@ from qa.features import ANSWERABLE_FEATURES, SENTENCE_FEATURES
 from qa.spans import SPAN_FEATURES
 
 FORMAT_VERSION = 1
+DIGITS = 9
+"""Fitted values are rounded to this many decimals, so that retraining on another machine
+(whose BLAS sums in another order) writes the same bytes."""
 MODEL_DIR = Path(__file__).parent / "models"
 WEIGHTS_FILE = "answer-model.json"
 MANIFEST_FILE = "manifest.json"
@@ -60,13 +63,14 @@ def fit_logistic(
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    return Logistic(
-        features,
-        tuple(float(v) for v in mean),
-        tuple(float(v) for v in scale),
-        tuple(float(v) for v in w[:-1]),
-        float(w[-1]),
-    )
+    return _rounded(Logistic(features, tuple(mean), tuple(scale), tuple(w[:-1]), w[-1]))
+
+
+def _rounded(model: Logistic) -> Logistic:
+    def r(values: tuple) -> tuple[float, ...]:
+        return tuple(round(float(v), DIGITS) for v in values)
+
+    return Logistic(model.features, r(model.mean), r(model.scale), r(model.weights), round(float(model.bias), DIGITS))
 
 
 def fit_ranker(
@@ -99,12 +103,8 @@ def fit_ranker(
     scores = ((rows - mean) / scale) @ w
     platt = fit_logistic(("score",), scores[:, None], np.concatenate(labels).astype(float), l2=0.0)
     a = platt.weights[0] / platt.scale[0]
-    return Logistic(
-        features,
-        tuple(float(v) for v in mean),
-        tuple(float(v) for v in scale),
-        tuple(float(a * v) for v in w),
-        float(platt.bias - a * platt.mean[0]),
+    return _rounded(
+        Logistic(features, tuple(mean), tuple(scale), tuple(a * v for v in w), platt.bias - a * platt.mean[0])
     )
 
 
