@@ -202,6 +202,6 @@ def scratch_engine(engine: Engine, articles: Sequence[Path]) -> Iterator[Engine]
                 raise ConfigError(f"article to add {article} does not exist")
             shutil.copy2(article, corpus / article.name)
         settings = replace(engine.settings, corpus_dir=corpus, index_dir=index)
-        scratch = Engine(settings, embedder=engine.embedder)
+        scratch = Engine(settings, embedder=engine.embedder, answer_model=engine.answer_model)
         scratch.index()
         yield scratch
