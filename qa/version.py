@@ -167,14 +167,6 @@ class IndexVersion:
         )
         return [SentenceRecord(*r) for r in found]
 
-    def passage_before(self, passage: PassageRecord) -> PassageRecord | None:
-        """The paragraph just before this one in its article, if any."""
-        rows = self._query(
-            f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE article_id = ? AND row < ? ORDER BY row DESC LIMIT 1",
-            (passage.article_id, passage.row),
-        )
-        return PassageRecord(*rows[0]) if rows else None
-
     def base_articles(self, ids: Sequence[str] | None = None) -> dict[str, str]:
         """Content hash of every article in the base segment (or of those of `ids`), hidden ones included."""
         return dict(self._among("SELECT article_id, content_hash FROM main.articles", ids))
