@@ -1,10 +1,11 @@
 """Features of (question, candidate sentence) pairs, for the learned answer model.
 
 One function serves both training (`benchmarks/train_reader.py`, over public QA data) and
-answering, so the model sees at answer time exactly what it was trained on. Every feature
-is relative to the question and the candidates, never to a corpus: cosines, idf-weighted
-coverage of the question's words, and whether the sentence adds what the question asks
-for (a number for "how many", a date for "when", a name for "who").
+answering, so the model sees at answer time exactly what it was trained on. Features
+describe a candidate against the question and the other candidates (cosines, coverage of
+the question's words weighted by the index's idf, shared phrases) and whether the sentence
+adds what the question asks for (a number for "how many", a date for "when", a name for
+"who"), so they mean the same on any corpus.
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from typing import Protocol
 
 import numpy as np
 
-KINDS = ("quantity", "when", "who", "where", "what", "why", "how", "polar", "other")
-"""What a question asks for, from its question words."""
 _KIND_PATTERNS = (
     ("quantity", r"\bhow (?:many|much|long|far|old|big|large|often)\b|\bnumber of\b|\bwhat (?:number|percentage)\b"),
     ("when", r"\bwhen\b|\bwhat (?:year|date|day|month|time|century)\b|\bwhich (?:year|date|day|month|century)\b"),
@@ -77,6 +76,7 @@ class SentenceInput:
 
 
 def question_kind(question: str) -> str:
+    """What the question asks for, from its question words ("quantity", "when", "who", ...)."""
     lowered = question.lower().strip()
     for kind, pattern in _KIND_PATTERNS:
         if re.search(pattern, lowered):

@@ -2,7 +2,7 @@
 
 Weights come from `benchmarks/train_reader.py` (public QA data, fixed seed) and ship in
 `qa/models/`, with a manifest naming the data, the seed and the weights' SHA-256, which
-`load` checks. Logistic regression, fitted by Newton's method with an L2 penalty
+`load_answer_model` checks. Logistic regression, fitted by Newton's method with an L2 penalty
 (Hastie, Tibshirani & Friedman, *The Elements of Statistical Learning*, 2nd ed., §4.4.1),
 gives probabilities, so the abstention threshold is a probability chosen on held-out data.
 """
@@ -48,9 +48,7 @@ def fit_logistic(
     features: tuple[str, ...], rows: np.ndarray, labels: np.ndarray, l2: float = 1.0, steps: int = 50
 ) -> Logistic:
     """Penalised maximum likelihood on standardised features; deterministic for given data."""
-    mean = rows.mean(axis=0)
-    scale = rows.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = _standardization(rows)
     x = np.hstack([(rows - mean) / scale, np.ones((len(rows), 1))])
     w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
@@ -64,6 +62,13 @@ def fit_logistic(
         if np.abs(step).max() < 1e-8:
             break
     return _rounded(Logistic(features, tuple(mean), tuple(scale), tuple(w[:-1]), w[-1]))
+
+
+def _standardization(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each feature's mean and spread; a constant feature keeps a spread of 1."""
+    scale = rows.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    return rows.mean(axis=0), scale
 
 
 def _rounded(model: Logistic) -> Logistic:
@@ -81,9 +86,7 @@ def fit_ranker(
     Its scores are then Platt-scaled (Platt 1999) into P(candidate states the answer), so
     the result is an ordinary logistic model with the ranker's ordering."""
     rows = np.vstack(groups)
-    mean = rows.mean(axis=0)
-    scale = rows.std(axis=0)
-    scale[scale < 1e-9] = 1.0
+    mean, scale = _standardization(rows)
     xs = [(g - mean) / scale for g, y in zip(groups, labels, strict=True) if y.any()]
     targets = [y / y.sum() for y in labels if y.any()]
     w = np.zeros(len(features))
