@@ -4,6 +4,7 @@ disagree on the death toll."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,29 @@ def test_answers_follow_an_added_article(storm: Engine, tmp_path: Path) -> None:
     finally:
         (storm.settings.corpus_dir / "late-wire.txt").unlink()
         storm.index()
+
+
+def test_a_sentence_restating_one_already_shown_is_not_shown_again(
+    corpus: Path, make_engine: Callable[..., Engine]
+) -> None:
+    write(
+        corpus,
+        "bridge.txt",
+        "Marlow bridge lost in storm\n\n"
+        "The old harbour bridge in Marlow, built in 1902, was destroyed by the storm on Tuesday.\n\n"
+        "Residents gathered on the shore on Wednesday. "
+        "The storm on Tuesday destroyed the old harbour bridge, which was built in 1902.\n\n"
+        "Engineers will inspect the harbour walls next week.\n",
+    )
+    write(
+        corpus,
+        "school.txt",
+        "Schools close after storm\n\nSchools in the district will stay closed until Friday after the storm.\n\n"
+        "The council said repairs to the school roofs would take a month.\n",
+    )
+    engine = make_engine(corpus)
+    engine.index()
+    answer = engine.ask("What happened to the harbour bridge?")
+    assert answer.answered
+    assert len(answer.sentences) == 1
+    assert "destroyed" in answer.answer
