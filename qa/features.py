@@ -33,7 +33,8 @@ _NUMBER_WORDS = (
     "hundred hundreds thousand thousands million millions billion billions"
 )
 NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
-DATE = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:" + "|".join(_MONTHS.split()) + r")\b", re.IGNORECASE)
+DATE = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:" + "|".join(m.title() for m in _MONTHS.split()) + r")\b")
+"""Years and month names; a month is capitalised in running text ("may" and "march" are verbs)."""
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 TYPE_FOR_KIND = {"quantity": "number", "when": "date", "who": "name", "where": "name"}
 TYPES = ("number", "date", "name")

@@ -46,3 +46,8 @@ def test_answers_compare_after_squad_normalisation() -> None:
     assert same_answer("twelve people", "twelve")
     assert not same_answer("twelve people", "three people")
     assert not same_answer("", "three")
+
+
+def test_a_lowercase_month_name_is_a_verb_not_a_date() -> None:
+    found = texts("Officials said strikes may march on into May 2021.")
+    assert [s for s in found if s[1] == "date"] == [("May 2021", "date")]
