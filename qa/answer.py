@@ -23,6 +23,7 @@ from qa.features import (
     TYPE_FOR_KIND,
     SentenceInput,
     answerable_features,
+    matched,
     question_kind,
     sentence_features,
 )
@@ -277,6 +278,7 @@ def _conflicting(
             differs = all(
                 not same_answer(span.text, _text(spans[s.sentence_row]) or "")
                 and vectors[s.sentence_row] @ vectors[candidate.sentence_row] >= SAME_CLAIM_SIMILARITY
+                and _same_count(s, spans[s.sentence_row], candidate, span, version)
                 for s in sides
             )
         if differs:
@@ -284,6 +286,28 @@ def _conflicting(
         if len(sides) == MAX_SENTENCES:
             break
     return sides if len(sides) > 1 else []
+
+
+def _same_count(
+    first: Candidate, first_span: SpanAnswer | None, second: Candidate, second_span: SpanAnswer, version: IndexVersion
+) -> bool:
+    """Whether two figures count the same thing, so that they can disagree: "twelve people"
+    and "three people" can, "three facilities" and "seven 500-pound bombs" cannot. A figure
+    with no word after it counts whatever the other does."""
+    if first_span is None or second_span.kind != "number" or first_span.kind != "number":
+        return True
+    units = [_counted(c.text, sp.text, version) for c, sp in ((first, first_span), (second, second_span))]
+    return not all(units) or any(matched(t, units[1]) for t in units[0])
+
+
+def _counted(sentence: str, span: str, version: IndexVersion) -> set[str]:
+    """The stem of the word a figure counts: the span's own last word ("2,500 troops") or
+    the word after it ("twelve people were killed")."""
+    words = re.findall(r"[^\W\d_]+", span)
+    if len(span.split()) < 2 or not words or not span.rstrip()[-1:].isalpha():
+        at = sentence.find(span)
+        words = re.findall(r"[^\W\d_]+", sentence[at + len(span) :])[:1] if at >= 0 else []
+    return set(version.keywords.terms(words[-1])) if words else set()
 
 
 def _best_per_passage(candidates: list[Candidate]) -> list[Candidate]:

@@ -172,3 +172,24 @@ def test_a_sentence_restating_one_already_shown_is_not_shown_again(
     assert answer.answered
     assert len(answer.sentences) == 1
     assert "destroyed" in answer.answer
+
+
+def test_figures_that_count_different_things_are_no_conflict(corpus: Path, make_engine: Callable[..., Engine]) -> None:
+    write(
+        corpus,
+        "a.txt",
+        "Strikes on the border\n\nThe strikes on Sunday hit three facilities near the border, officials said.\n",
+    )
+    write(
+        corpus,
+        "b.txt",
+        "Border strikes\n\nThe strikes on Sunday dropped seven 500-pound bombs near the border, officials said.\n",
+    )
+    write(
+        corpus, "c.txt", "Border toll\n\nThe strikes on Sunday killed five fighters near the border, officials said.\n"
+    )
+    engine = make_engine(corpus)
+    engine.index()
+    answer = engine.ask("How big were the strikes on Sunday?")
+    assert answer.answered
+    assert not answer.conflict
