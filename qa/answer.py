@@ -23,13 +23,12 @@ from qa.features import (
     TYPE_FOR_KIND,
     SentenceInput,
     answerable_features,
-    matched,
     question_kind,
     sentence_features,
 )
 from qa.retrieval import SearchResult
 from qa.scorer import AnswerModel
-from qa.spans import asks_for_span, candidate_spans, same_answer, span_features
+from qa.spans import asks_for_span, candidate_spans, same_answer, same_count, span_features
 from qa.version import IndexVersion
 
 LIKELY = 0.5
@@ -265,6 +264,12 @@ def _conflicting(
     def asked(word: str) -> bool:
         return bool(question_terms & set(version.keywords.terms(word)))
 
+    def contradicts(side: Candidate, candidate: Candidate, span: SpanAnswer) -> bool:
+        other = _text(spans[side.sentence_row]) or ""
+        counts = span.kind != "number" or same_count(side.text, other, candidate.text, span.text, version.keywords)
+        alike = vectors[side.sentence_row] @ vectors[candidate.sentence_row] >= SAME_CLAIM_SIMILARITY
+        return counts and alike and not same_answer(span.text, other)
+
     sides: list[Candidate] = []
     for candidate in plausible:
         if any(s.article_id == candidate.article_id for s in sides):
@@ -275,39 +280,12 @@ def _conflicting(
         elif span is None or wanted is None or span.kind != wanted:
             continue
         else:
-            differs = all(
-                not same_answer(span.text, _text(spans[s.sentence_row]) or "")
-                and vectors[s.sentence_row] @ vectors[candidate.sentence_row] >= SAME_CLAIM_SIMILARITY
-                and _same_count(s, spans[s.sentence_row], candidate, span, version)
-                for s in sides
-            )
+            differs = all(contradicts(s, candidate, span) for s in sides)
         if differs:
             sides.append(candidate)
         if len(sides) == MAX_SENTENCES:
             break
     return sides if len(sides) > 1 else []
-
-
-def _same_count(
-    first: Candidate, first_span: SpanAnswer | None, second: Candidate, second_span: SpanAnswer, version: IndexVersion
-) -> bool:
-    """Whether two figures count the same thing, so that they can disagree: "twelve people"
-    and "three people" can, "three facilities" and "seven 500-pound bombs" cannot. A figure
-    with no word after it counts whatever the other does."""
-    if first_span is None or second_span.kind != "number" or first_span.kind != "number":
-        return True
-    units = [_counted(c.text, sp.text, version) for c, sp in ((first, first_span), (second, second_span))]
-    return not all(units) or any(matched(t, units[1]) for t in units[0])
-
-
-def _counted(sentence: str, span: str, version: IndexVersion) -> set[str]:
-    """The stem of the word a figure counts: the span's own last word ("2,500 troops") or
-    the word after it ("twelve people were killed")."""
-    words = re.findall(r"[^\W\d_]+", span)
-    if len(span.split()) < 2 or not words or not span.rstrip()[-1:].isalpha():
-        at = sentence.find(span)
-        words = re.findall(r"[^\W\d_]+", sentence[at + len(span) :])[:1] if at >= 0 else []
-    return set(version.keywords.terms(words[-1])) if words else set()
 
 
 def _best_per_passage(candidates: list[Candidate]) -> list[Candidate]:

@@ -164,3 +164,21 @@ def same_answer(first: str, second: str) -> bool:
         return False
     short, long = (a, b) if len(a) <= len(b) else (b, a)
     return any(long[i : i + len(short)] == short for i in range(len(long) - len(short) + 1))
+
+
+def counted(sentence: str, span: str, vocabulary: Vocabulary) -> set[str]:
+    """The stem of the word a figure counts: the span's own last word ("2,500 troops") or
+    the word after it in its sentence ("twelve people were killed")."""
+    words = re.findall(r"[^\W\d_]+", span)
+    if len(span.split()) < 2 or not words or not span.rstrip()[-1:].isalpha():
+        at = sentence.find(span)
+        words = re.findall(r"[^\W\d_]+", sentence[at + len(span) :])[:1] if at >= 0 else []
+    return set(vocabulary.terms(words[-1])) if words else set()
+
+
+def same_count(first_sentence: str, first: str, second_sentence: str, second: str, vocabulary: Vocabulary) -> bool:
+    """Whether two figures count the same thing, so that they can disagree: "twelve people"
+    and "three people" can, "three facilities" and "seven 500-pound bombs" cannot. A figure
+    with no word after it counts whatever the other does."""
+    units = counted(first_sentence, first, vocabulary), counted(second_sentence, second, vocabulary)
+    return not all(units) or any(matched(t, units[1]) for t in units[0])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from qa.keywords import KeywordIndex
-from qa.spans import SPAN_FEATURES, candidate_spans, normalize_answer, same_answer, span_features
+from qa.spans import SPAN_FEATURES, candidate_spans, normalize_answer, same_answer, same_count, span_features
 
 VOCABULARY = KeywordIndex.build(["The Pentagon said 2,500 troops remain in Iraq.", "Officials met in Tampa."])
 
@@ -51,3 +51,11 @@ def test_answers_compare_after_squad_normalisation() -> None:
 def test_a_lowercase_month_name_is_a_verb_not_a_date() -> None:
     found = texts("Officials said strikes may march on into May 2021.")
     assert [s for s in found if s[1] == "date"] == [("May 2021", "date")]
+
+
+def test_figures_disagree_only_when_they_count_the_same_thing() -> None:
+    police, ministry = "Police said twelve people were killed.", "The ministry said three people died."
+    assert same_count(police, "twelve", ministry, "three", VOCABULARY)
+    assert same_count("It sent 2,500 troops.", "2,500 troops", "Some 3,000 troops left.", "3,000", VOCABULARY)
+    bombs = "Jets dropped seven 500-pound bombs."
+    assert not same_count("They hit three facilities.", "three facilities", bombs, "seven 500", VOCABULARY)
