@@ -103,20 +103,30 @@ class Draft:
     """The model's probability that the retrieved passages answer the question."""
 
 
+@dataclass(frozen=True)
+class Scored:
+    candidates: list[Candidate]
+    """Every sentence of the retrieved passages, most likely answer first (ties by index order)."""
+    confidence: float
+    """The probability that any of them answers the question."""
+    vectors: dict[int, np.ndarray]
+    """Each candidate's sentence vector, by sentence row."""
+
+
 def score_candidates(
     version: IndexVersion,
     model: AnswerModel,
     question: str,
     query_vector: np.ndarray,
     results: Sequence[SearchResult],
-) -> tuple[list[Candidate], float]:
-    """Every sentence of the retrieved passages, most likely answer first (ties by index
-    order), and the probability that any of them answers the question."""
+) -> Scored:
     by_row = {r.passage.row: r for r in results}
     sentences = version.sentences(list(by_row))
     if not sentences:
-        return [], 0.0
-    cosines = version.sentence_vectors([s.row for s in sentences]) @ query_vector
+        return Scored([], 0.0, {})
+    sentence_rows = [s.row for s in sentences]
+    matrix = version.sentence_vectors(sentence_rows)
+    cosines = matrix @ query_vector
     texts = [by_row[s.passage_row].passage.text[s.start : s.end] for s in sentences]
     inputs = [
         SentenceInput(text, float(cosine), s.passage_row)
@@ -131,7 +141,8 @@ def score_candidates(
         Candidate(by_row[s.passage_row], s.row, s.start, s.end, float(c), float(cov), float(p))
         for s, c, cov, p in zip(sentences, cosines, coverage, probabilities, strict=True)
     ]
-    return sorted(candidates, key=lambda c: (-c.score, c.sentence_row)), confidence
+    ranked = sorted(candidates, key=lambda c: (-c.score, c.sentence_row))
+    return Scored(ranked, confidence, dict(zip(sentence_rows, matrix, strict=True)))
 
 
 def best_span(model: AnswerModel, question: str, sentence: str, version: IndexVersion) -> SpanAnswer | None:
@@ -169,12 +180,11 @@ def draft(
     query_vector: np.ndarray,
     results: Sequence[SearchResult],
 ) -> Draft:
-    candidates, confidence = score_candidates(version, model, question, query_vector, results)
+    scored = score_candidates(version, model, question, query_vector, results)
+    candidates, confidence, vectors = scored.candidates, scored.confidence, scored.vectors
     related = _best_per_passage(candidates)[:3]
     if not candidates or confidence < model.threshold:
         return Draft([], False, missing_names(version, question), related, round(confidence, 4))
-    rows = [c.sentence_row for c in candidates]
-    vectors = dict(zip(rows, version.sentence_vectors(rows), strict=True))
     spans = {c.sentence_row: best_span(model, question, c.text, version) for c in candidates}
     plausible = [c for c in candidates if c.score >= LIKELY * candidates[0].score]
     sides = _conflicting(question, plausible, spans, vectors, version)
@@ -205,11 +215,10 @@ def _select(
     question_terms = set(version.keywords.terms(question))
 
     def restates(lead: Candidate, other: Candidate) -> bool:
+        if vectors[lead.sentence_row] @ vectors[other.sentence_row] < SAME_FACT_SIMILARITY:
+            return False
         new_terms = set(version.keywords.terms(lead.text)) - question_terms
-        return (
-            vectors[lead.sentence_row] @ vectors[other.sentence_row] >= SAME_FACT_SIMILARITY
-            and _shared(new_terms, set(version.keywords.terms(other.text)), version) >= SAME_FACT_SHARE
-        )
+        return _shared(new_terms, set(version.keywords.terms(other.text)), version) >= SAME_FACT_SHARE
 
     chosen: list[Candidate] = []
     missed = 1.0
