@@ -13,14 +13,16 @@ import ctypes.util
 import dataclasses
 import logging
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from starlette.middleware import Middleware
 
-from qa import library, present
+from qa import conversation, library, present
 from qa.access import AdminGate, OriginGuard
+from qa.cite import Answer
 from qa.engine import DEFAULT_PASSAGES, MAX_K, Engine
 from qa.errors import QAError
 from qa.followup import parse_history
@@ -45,11 +47,38 @@ M_ARENA_MAX = -8
 CSS = """
 .qa-source, .qa-context { border: 1px solid var(--border-color-primary); border-radius: 8px;
   padding: 8px 12px; margin-bottom: 8px; }
-.qa-meta { color: var(--body-text-color-subdued); font-size: 0.85em; }
-.qa-para { opacity: 0.75; } .qa-focus { opacity: 1; border-left: 3px solid var(--color-accent); padding-left: 8px; }
-.qa-pnum { color: var(--body-text-color-subdued); font-size: 0.85em; }
-mark { background: #fff3a3; color: inherit; }
+.qa-chosen { outline: 3px solid var(--color-accent); }
+.qa-related { border-style: dashed; }
+.qa-meta, .qa-pnum { color: #4b5563; font-size: 0.85em; }
+.dark .qa-meta, .dark .qa-pnum { color: #d1d5db; }
+.qa-para { opacity: 0.8; } .qa-focus { opacity: 1; border-left: 3px solid var(--color-accent); padding-left: 8px; }
+mark { background: #fff3a3; color: #111827; }
+mark.qa-near { background: none; color: inherit; text-decoration: underline dotted; }
+.dark mark { background: #5c4b00; color: #ffffff; }
+.dark mark.qa-near { background: none; color: inherit; }
+#chat a[href^="#cite-"] { text-decoration: none; }
+:root, .dark { --button-primary-background-fill: #b45309; --button-primary-background-fill-hover: #92400e;
+  --button-primary-text-color: #ffffff; --button-primary-text-color-hover: #ffffff; }
 """
+"""Colours chosen for at least 4.5:1 contrast in light and dark mode (WCAG AA), as the
+browser tests measure: highlighted quotes, grey metadata and the primary button."""
+PAGE_JS = """
+() => {
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest && event.target.closest('a[href^="#cite-"]');
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const box = document.querySelector("#cite-target textarea");
+    if (!box) return;
+    box.value = link.getAttribute("href").slice(6) + "-" + Date.now();
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+  }, true);
+}
+"""
+"""A click on a citation marker in the chat opens that source: the marker links to
+#cite-<turn>-<n>, and this writes that into a hidden box whose change event shows it."""
+COPY_JS = "(text) => { if (text && navigator.clipboard) { navigator.clipboard.writeText(text); } }"
 
 
 def serving_settings() -> Settings:
@@ -93,28 +122,53 @@ def example_text(evt: gr.SelectData) -> str:
 
 def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
     def respond(
-        message: str, history: list[dict[str, Any]], passages: float, show_scores: bool
-    ) -> tuple[str, list[dict[str, Any]], str, Any, str, dict[str, list[int]]]:
+        message: str, history: list[dict[str, Any]], answers: list[Answer], passages: float, show_scores: bool
+    ) -> tuple[Any, ...]:
+        """Answer and show the new answer's sources; a blank or refused question leaves the
+        page as it was, with a notice, instead of turning every panel into an error."""
+        if not message or not message.strip():
+            gr.Warning("Type a question first.")
+            return tuple(gr.skip() for _ in range(8))
         try:
             answer = engine.ask(message, history=present.chat_turns(history), k=int(passages))
         except QAError as exc:
-            raise gr.Error(str(exc)) from exc
+            gr.Warning(str(exc))
+            return tuple(gr.skip() for _ in range(8))
+        turn = len(answers)
         history = [
             *history,
             {"role": "user", "content": present.escape_markdown(message)},
-            {"role": "assistant", "content": present.chat_markdown(answer)},
+            {"role": "assistant", "content": present.chat_markdown(answer, turn)},
         ]
+        return ("", history, [*answers, answer], *_show(answer, turn, None, show_scores))
+
+    def _show(answer: Answer, turn: int, n: int | None, show_scores: bool) -> tuple[Any, ...]:
+        """Sources, the source picker, the context panel and the quote spans for one answer,
+        with source `n` (or the first) opened in context."""
         choices = present.source_choices(answer)
-        spans = {c.passage_id: list(c.span) for c in (answer.citations or answer.related)}
-        first = _context(choices[0][1], spans) if choices else ""
-        return (
-            "",
-            history,
-            present.sources_html(answer, show_scores),
-            gr.update(choices=choices, value=choices[0][1] if choices else None),
-            first,
-            spans,
-        )
+        cards = answer.citations or answer.related
+        spans = {c.passage_id: list(c.span) for c in cards}
+        opened = next((c.passage_id for c in cards if c.n == n), choices[0][1] if choices else None)
+        context_html = _context(opened, spans) if opened else ""
+        sources_html = present.sources_html(answer, show_scores, chosen=n)
+        return sources_html, gr.update(choices=choices, value=opened), context_html, spans, turn
+
+    def show_turn(answers: list[Answer], show_scores: bool, evt: gr.SelectData) -> tuple[Any, ...]:
+        """Selecting a message shows the sources of its answer."""
+        index = evt.index[0] if isinstance(evt.index, list | tuple) else evt.index
+        turn = int(index) // 2
+        if not 0 <= turn < len(answers):
+            return tuple(gr.skip() for _ in range(5))
+        return _show(answers[turn], turn, None, show_scores)
+
+    def open_citation(target: str, answers: list[Answer], show_scores: bool) -> tuple[Any, ...]:
+        """A click on marker [n] of answer `turn` (the page script writes "turn-n-nonce")."""
+        try:
+            turn, n = (int(part) for part in target.split("-")[:2])
+            answer = answers[turn]
+        except (ValueError, IndexError):
+            return tuple(gr.skip() for _ in range(5))
+        return _show(answer, turn, n, show_scores)
 
     def show_context(passage_id: str | None, spans: dict[str, list[int]]) -> str:
         return _context(passage_id, spans) if passage_id else ""
@@ -125,6 +179,25 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             return present.context_html(engine.context(passage_id), tuple(span) if span else None)
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
+
+    def copy_text(answers: list[Answer], shown: int, whole: bool) -> str:
+        if not answers:
+            gr.Warning("Nothing to copy yet: ask a question first.")
+            return gr.skip()
+        return conversation.conversation_text(answers) if whole else conversation.plain_text(answers[shown])
+
+    def export(answers: list[Answer], form: str) -> Any:
+        if not answers:
+            gr.Warning("Nothing to export yet: ask a question first.")
+            return gr.skip()
+        folder = Path(tempfile.mkdtemp(prefix="corpus-qa-export-"))
+        if form == "json":
+            path = folder / "conversation.json"
+            path.write_text(conversation.to_json(answers), encoding="utf-8")
+        else:
+            path = folder / "conversation.md"
+            path.write_text(conversation.markdown(answers), encoding="utf-8")
+        return gr.update(value=str(path), visible=True)
 
     def ask(question: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The same JSON as `qa ask --json`."""
@@ -204,7 +277,7 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
 
     with gr.Blocks(title="corpus-qa") as blocks:
         gr.Markdown(
-            "## corpus-qa\nAsk about the articles. Every sentence of an answer cites the paragraph it came from."
+            "# corpus-qa\nAsk about the articles. Every sentence of an answer cites the paragraph it came from."
         )
         with gr.Tab("Ask"):
             with gr.Row():
@@ -215,29 +288,57 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
                         examples=[{"text": q} for q in EXAMPLES],
                         allow_tags=False,
                         sanitize_html=True,
+                        buttons=[],
                         elem_id="chat",
                     )
                     question = gr.Textbox(
-                        placeholder="Ask about the articles…", show_label=False, submit_btn=True, elem_id="question"
+                        placeholder="Ask about the articles…",
+                        label="Question",
+                        show_label=False,
+                        submit_btn="Ask",
+                        elem_id="question",
                     )
                     with gr.Row():
                         passages = gr.Slider(1, MAX_K, value=DEFAULT_PASSAGES, step=1, label="Passages to consider")
                         show_scores = gr.Checkbox(label="Show retrieval scores")
+                    with gr.Row():
+                        copy_answer = gr.Button("Copy answer", size="sm", elem_id="copy-answer")
+                        copy_all = gr.Button("Copy conversation", size="sm", elem_id="copy-all")
+                        export_md = gr.Button("Export Markdown", size="sm", elem_id="export-md")
+                        export_json = gr.Button("Export JSON", size="sm", elem_id="export-json")
                         clear = gr.Button("New conversation", size="sm")
+                    exported = gr.File(label="Exported conversation", visible=False, elem_id="export")
+                    payload = gr.Textbox(visible="hidden", elem_id="copy-payload")
+                    cite_target = gr.Textbox(visible="hidden", elem_id="cite-target")
                 with gr.Column(scale=2):
                     sources = gr.HTML(elem_id="sources")
                     pick = gr.Radio(label="Read a source in context", choices=[], elem_id="pick")
                     context = gr.HTML(elem_id="context")
             spans = gr.State({})
-            outputs = [question, chatbot, sources, pick, context, spans]
-            question.submit(respond, [question, chatbot, passages, show_scores], outputs, api_visibility="private")
+            answers = gr.State([])
+            shown = gr.State(0)
+            panel = [sources, pick, context, spans, shown]
+            outputs = [question, chatbot, answers, *panel]
+            inputs = [question, chatbot, answers, passages, show_scores]
+            question.submit(respond, inputs, outputs, api_visibility="private")
             chatbot.example_select(example_text, None, question, api_visibility="private").then(
-                respond, [question, chatbot, passages, show_scores], outputs, api_visibility="private"
+                respond, inputs, outputs, api_visibility="private"
             )
+            chatbot.select(show_turn, [answers, show_scores], panel, api_visibility="private")
+            cite_target.change(open_citation, [cite_target, answers, show_scores], panel, api_visibility="private")
             pick.change(show_context, [pick, spans], context, api_visibility="private")
-            clear.click(
-                lambda: ("", [], "", gr.update(choices=[], value=None), "", {}), None, outputs, api_visibility="private"
-            )
+            for button, whole in ((copy_answer, False), (copy_all, True)):
+                button.click(
+                    lambda a, s, w=whole: copy_text(a, s, w), [answers, shown], payload, api_visibility="private"
+                ).then(None, payload, None, js=COPY_JS)
+            for button, form in ((export_md, "markdown"), (export_json, "json")):
+                button.click(lambda a, f=form: export(a, f), answers, exported, api_visibility="private")
+
+            def reset() -> tuple[Any, ...]:
+                return [], [], "", gr.update(choices=[], value=None), "", {}, 0
+
+            clear.click(reset, None, outputs[1:], api_visibility="private")
+            chatbot.clear(reset, None, outputs[1:], api_visibility="private")
         with gr.Tab("Articles") as articles_tab:
             status = gr.Markdown(elem_id="status")
             table = gr.Dataframe(
@@ -298,5 +399,6 @@ if __name__ == "__main__":
         server_port=args.port,
         max_file_size=MAX_FILE_BYTES,
         css=CSS,
+        js=PAGE_JS,
         app_kwargs={"middleware": [Middleware(OriginGuard)]},
     )

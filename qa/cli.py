@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from qa import __version__
 from qa.cite import Answer
+from qa.conversation import markdown
 from qa.engine import DEFAULT_PASSAGES, Engine, SearchResponse
 from qa.errors import ConfigError, QAError
 from qa.evaluate import SYSTEMS, format_table, load_questions, misses, run_systems, score, scratch_engine
@@ -66,7 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument(
         "-k", type=int, default=DEFAULT_PASSAGES, help=f"passages to consider (default {DEFAULT_PASSAGES})"
     )
-    ask.add_argument("--json", action="store_true", help="print JSON")
+    form = ask.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print JSON")
+    form.add_argument("--markdown", action="store_true", help="print Markdown: the answer, then its sources")
     ask.add_argument("--jsonl", metavar="FILE", help="read {question, history} lines from FILE (- for stdin)")
 
     evaluate = commands.add_parser("eval", parents=[common], help="score answers on question files")
@@ -197,6 +200,8 @@ def _ask(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
     answer = engine.ask(args.question, k=args.k)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
+    elif args.markdown:
+        print(markdown([answer], title="corpus-qa answer"), end="", file=out)
     else:
         print(format_answer(answer), file=out)
 

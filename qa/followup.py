@@ -13,9 +13,16 @@ from dataclasses import dataclass
 
 from qa.errors import QueryError
 
-_PERSONAL = {"he", "she", "him", "her", "they", "them", "it"}
-_POSSESSIVE = {"his", "her", "their", "its"}
-_REFERRING = _PERSONAL | _POSSESSIVE | {"this", "that", "these", "those", "there", "then"}
+_PERSONAL = {"he", "she", "him", "her"}
+_POSSESSIVE = {"his", "her"}
+"""Pronouns for a person, which a name from the last question can replace. "They", "it"
+and "them" more often mean what the answer was about ("When did they happen?" after "Who
+is John Kirby?" asks about the strikes), so for them the names are only added."""
+_AFTER_OBJECT = {"", "about", "to", "for", "with", "from", "in", "on", "at", "and", "or", "say", "said"}
+"""Words after "her" that make it an object ("ask her about"), not a possessive ("her role")."""
+_REFERRING = (
+    _PERSONAL | _POSSESSIVE | {"they", "them", "their", "it", "its", "this", "that", "these", "those", "there", "then"}
+)
 _QUESTION_WORDS = {
     "who",
     "what",
@@ -44,12 +51,15 @@ _QUESTION_WORDS = {
 }
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:al-|bin\s|de\s|of\s)?[A-Z][\w’'.-]*)*")
 _SHORT_QUESTION_WORDS = 4
-_FULL_QUESTION = re.compile(
-    r"^(?:(?:who|what|when|where|why|how|which)\s+)?(?:is|are|was|were|did|does|do|has|have|had|will|can|could)\b",
+_OPENERS = r"who|whom|whose|what|when|where|why|how|which|is|are|was|were|did|does|do|has|have|had|will|can|could"
+_ELLIPSIS = re.compile(
+    r"^(?:(?:and|or|but|also|so)\b|(?:what|how) about\b|what else\b|same for\b"
+    r"|(?:who|what|when|where|why|how|which)(?:\s+(?:not|so|exactly|else))?\W*$)",
     re.IGNORECASE,
 )
-"""A question word and a verb ("Who is Yair Lapid?"), or a verb first: a whole question,
-however short, unlike "And in Syria?" or "What about Kirby?"."""
+"""A question that goes on from the last one: "And in Syria?", "What about Kirby?", "Why?".
+"Who ordered the strikes?" is short but whole, and is searched as typed."""
+_OPENER = re.compile(rf"^(?:{_OPENERS})\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,8 +109,7 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     words = re.findall(r"[\w’'-]+", question)
     refers_back = bool(_REFERRING & {w.lower() for w in words})
     if not refers_back:
-        elliptical = len(words) <= _SHORT_QUESTION_WORDS and not _FULL_QUESTION.match(question.strip())
-        return f"{question} ({previous[-1]})" if elliptical else question
+        return f"{question} ({previous[-1]})" if elliptical(question) else question
     missing = [n for n in names_in(previous[-1]) if n.lower() not in question.lower()]
     if not missing:
         return f"{question} ({previous[-1]})"
@@ -111,10 +120,18 @@ def contextualize(question: str, history: Sequence[Turn]) -> str:
     return f"{question} ({', '.join(missing)})"
 
 
+def elliptical(question: str) -> bool:
+    """Whether the question only makes sense as a continuation of the last one."""
+    stripped = question.strip()
+    short = len(re.findall(r"[\w’'-]+", stripped)) <= _SHORT_QUESTION_WORDS
+    return bool(_ELLIPSIS.match(stripped)) or (short and not _OPENER.match(stripped))
+
+
 def _replace_first_pronoun(question: str, name: str) -> str:
     def swap(match: re.Match[str]) -> str:
-        word = match.group().lower()
-        return f"{name}'s" if word in _POSSESSIVE - {"her"} else name
+        word = match.group(1).lower()
+        possessive = word == "his" or (word == "her" and match.group(2).strip().lower() not in _AFTER_OBJECT)
+        return f"{name}'s{match.group(2)}" if possessive else f"{name}{match.group(2)}"
 
-    pattern = r"\b(?:" + "|".join(sorted(_PERSONAL | _POSSESSIVE)) + r")\b"
+    pattern = r"\b(" + "|".join(sorted(_PERSONAL | _POSSESSIVE)) + r")\b(\s*[\w’'-]*)"
     return re.sub(pattern, swap, question, count=1, flags=re.IGNORECASE)

@@ -32,15 +32,40 @@ def escape_markdown(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", escaped)
 
 
-def markers(numbers: Sequence[int]) -> str:
-    """Citation markers as only we can write them: bold, which escaped article text cannot be."""
-    return "**" + "".join(f"\\[{n}\\]" for n in numbers) + "**"
+CITE_LINK = "#cite-"
+"""Markers link to `#cite-<turn>-<n>`; the page's script (app.py) opens that source."""
 
 
-def chat_markdown(answer: Answer) -> str:
-    """The answer for a chat bubble: escaped sentences, our markers, agreement notes."""
+def markers(numbers: Sequence[int], turn: int = 0, quotes: dict[int, str] | None = None) -> str:
+    """Citation markers as only we can write them: bold links, which escaped article text
+    cannot be. Each links to its source and shows the quote on hover (the link's title)."""
+    quotes = quotes or {}
+    links = []
+    for n in numbers:
+        title = _link_title(quotes.get(n, f"Source {n}"))
+        links.append(f'[\\[{n}\\]]({CITE_LINK}{turn}-{n} "{title}")')
+    return "**" + "".join(links) + "**"
+
+
+def _link_title(text: str) -> str:
+    """A quote as a Markdown link title: one line, no quote marks or backslashes to break out of it."""
+    flat = " ".join(text.split()).replace("\\", "/").replace('"', "'")
+    return html.escape(flat if len(flat) <= 300 else flat[:299] + "…", quote=False)
+
+
+def chat_markdown(answer: Answer, turn: int = 0) -> str:
+    """The answer for a chat bubble: a note of what was searched for when the question was
+    rewritten from the conversation, escaped sentences, our markers, agreement notes."""
+    searched = (
+        f"*Searched for: {escape_markdown(answer.searched_for)}*  \n" if answer.searched_for != answer.question else ""
+    )
+    return searched + _answer_markdown(answer, turn)
+
+
+def _answer_markdown(answer: Answer, turn: int) -> str:
     if not answer.answered:
         return escape_markdown(answer.answer)
+    quotes = {c.n: c.quote for c in answer.citations}
     if answer.conflict:
         parts = [f"*{CONFLICT_NOTE}*"]
     else:
@@ -48,15 +73,16 @@ def chat_markdown(answer: Answer) -> str:
     for sentence in answer.sentences:
         note = agreement_note(sentence.agreeing)
         parts.append(
-            f"{escape_markdown(sentence.text)} {markers(sentence.cites)}"
+            f"{escape_markdown(sentence.text)} {markers(sentence.cites, turn, quotes)}"
             + (f" {escape_markdown(note)}" if note else "")
         )
     return " ".join(parts)
 
 
-def sources_html(answer: Answer, show_scores: bool = False) -> str:
-    """Cards for the cited paragraphs, quotes highlighted; for an abstention, the related
-    passages under a heading that says they are not an answer."""
+def sources_html(answer: Answer, show_scores: bool = False, chosen: int | None = None) -> str:
+    """Cards for the cited paragraphs, quotes highlighted (source `chosen` outlined); for an
+    abstention, the related passages, styled apart, under a heading that says they are not
+    an answer."""
     if answer.answered:
         heading = "Sources"
         cards = answer.citations
@@ -66,28 +92,30 @@ def sources_html(answer: Answer, show_scores: bool = False) -> str:
     if not cards:
         return '<div class="qa-sources"><p>No passages.</p></div>'
     agree = {n: s.agreeing for s in answer.sentences for n in s.cites}
-    body = "".join(_card(c, show_scores, agree.get(c.n, 1), answer.answered) for c in cards)
+    body = "".join(_card(c, show_scores, agree.get(c.n, 1), answer.answered, c.n == chosen) for c in cards)
     return f'<div class="qa-sources"><h3>{heading}</h3>{body}</div>'
 
 
-def _card(citation: Citation, show_scores: bool, agreeing: int, cited: bool) -> str:
+def _card(citation: Citation, show_scores: bool, agreeing: int, cited: bool, chosen: bool) -> str:
     label = f"[{citation.n}]" if cited else f"Related {citation.n}"
     meta = [citation.source, citation.date, f"¶{citation.paragraph}", citation.article_id]
     if cited and agreeing > 1:
         meta.append(f"{agreeing} sources agree")
     if show_scores:
         meta.append(f"score {citation.score:.3f}")
+    css = " ".join(["qa-source" if cited else "qa-source qa-related", "qa-chosen" if chosen else ""]).strip()
     return (
-        f'<div class="qa-source" data-n="{citation.n}">'
+        f'<div class="{css}" data-n="{citation.n}">'
         f'<div class="qa-source-head"><b>{html.escape(label)}</b> {html.escape(citation.title)}</div>'
         f'<div class="qa-meta">{html.escape(" · ".join(m for m in meta if m))}</div>'
-        f'<p class="qa-text">{highlight(citation.text, citation.span)}</p></div>'
+        f'<p class="qa-text">{highlight(citation.text, citation.span, "" if cited else "qa-near")}</p></div>'
     )
 
 
-def highlight(text: str, span: tuple[int, int]) -> str:
+def highlight(text: str, span: tuple[int, int], css: str = "") -> str:
     start, end = span
-    return f"{html.escape(text[:start])}<mark>{html.escape(text[start:end])}</mark>{html.escape(text[end:])}"
+    mark = f'<mark class="{css}">' if css else "<mark>"
+    return f"{html.escape(text[:start])}{mark}{html.escape(text[start:end])}</mark>{html.escape(text[end:])}"
 
 
 def context_html(context: Context, quote_span: tuple[int, int] | None = None) -> str:
@@ -184,7 +212,7 @@ def format_report(report: SyncReport, settings: Settings) -> str:
     return "\n".join(lines)
 
 
-_OUR_MARKERS = re.compile(r"\*\*(?:\\\[\d+\\\])+\*\*")
+_OUR_MARKERS = re.compile(r'\*\*(?:\[\\\[\d+\\\]\]\(#cite-\d+-\d+ "[^"]*"\))+\*\*')
 _ESCAPE = re.compile(r"\\(.)")
 
 

@@ -41,7 +41,9 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Page, Path,
     with serve_app(folder / "corpus", folder / "index") as server, sync_playwright() as playwright:
         url = server.url
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url.rstrip("/"))
+        page = context.new_page()
         foreign: list[str] = []
         page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith(url) else None)
         page.goto(url)
@@ -54,6 +56,11 @@ def ask(page: Page, question: str, expect: str) -> None:
     page.fill("#question textarea", question)
     page.press("#question textarea", "Enter")
     page.locator("#chat").get_by_text(expect).last.wait_for(timeout=60_000)
+
+
+def new_conversation(page: Page) -> None:
+    page.click("text=New conversation")
+    page.wait_for_function("() => !document.querySelector('#chat .message')")
 
 
 def test_ask_read_sources_follow_up(page: tuple[Page, Path, list[str]]) -> None:
@@ -70,6 +77,109 @@ def test_ask_read_sources_follow_up(page: tuple[Page, Path, list[str]]) -> None:
     browser.screenshot(path=str(ARTIFACTS / "answer.png"), full_page=True)
     ask(browser, "Who is Yair Lapid?", "Lapid, who said")
     ask(browser, "What did he say about the accord?", "serious reservations")
+
+
+def test_clicking_a_marker_opens_that_source_and_older_answers_keep_theirs(page: tuple[Page, Path, list[str]]) -> None:
+    browser, _, _ = page
+    new_conversation(browser)
+    ask(browser, "Which aircraft carried out the strikes?", "F-16 aircraft")
+    second = browser.locator('#chat a[href^="#cite-0-2"]')
+    assert "F-16" in second.get_attribute("title")
+    second.click()
+    browser.wait_for_selector('#sources .qa-chosen[data-n="2"]')
+    browser.wait_for_function(
+        "() => document.querySelector('#context .qa-focus mark')?.innerText.includes('F-15 and F-16 jet aircraft')"
+    )
+    ask(browser, "Who is Yair Lapid?", "Lapid, who said")
+    browser.wait_for_function("() => !document.querySelector('#sources').innerText.includes('F-16')")
+    browser.locator("#chat div.bot.message").first.click()
+    browser.wait_for_function("() => document.querySelector('#sources').innerText.includes('F-16')")
+
+
+def test_a_standalone_question_after_another_is_searched_as_typed(page: tuple[Page, Path, list[str]]) -> None:
+    browser, _, _ = page
+    new_conversation(browser)
+    ask(browser, "Who is Yair Lapid?", "Lapid, who said")
+    ask(browser, "Who ordered the strikes?", "Biden")
+    assert "Searched for" not in browser.inner_text("#chat")
+    ask(browser, "What did he say?", "Searched for: What did")
+
+
+def test_empty_submit_leaves_the_page_as_it_was(page: tuple[Page, Path, list[str]]) -> None:
+    browser, _, _ = page
+    new_conversation(browser)
+    ask(browser, "Which aircraft carried out the strikes?", "F-16 aircraft")
+    before = browser.inner_text("#chat")
+    browser.fill("#question textarea", "   ")
+    browser.press("#question textarea", "Enter")
+    browser.get_by_text("Type a question first").first.wait_for(timeout=10_000)
+    assert browser.locator(".error").count() == 0
+    assert browser.inner_text("#chat") == before
+    assert "F-15" in browser.inner_text("#sources")
+    ask(browser, "Who is Yair Lapid?", "Lapid, who said")
+
+
+def test_copy_and_export_give_clean_text_with_sources(page: tuple[Page, Path, list[str]]) -> None:
+    browser, _, _ = page
+    new_conversation(browser)
+    ask(browser, "Which aircraft carried out the strikes?", "F-16 aircraft")
+    browser.click("#copy-answer")
+    browser.wait_for_function("() => document.querySelector('#copy-payload textarea').value.includes('Sources:')")
+    text = browser.input_value("#copy-payload textarea")
+    assert "[1][2]" in text
+    assert "\\" not in text
+    assert "**" not in text
+    assert "[2] " in text.split("Sources:")[1]
+    assert "¶" in text
+    assert browser.evaluate("() => navigator.clipboard.readText()") == text
+    browser.click("#export-md")
+    link = browser.locator("#export a").first
+    link.wait_for(timeout=30_000)
+    exported = browser.request.get(link.get_attribute("href")).text()
+    assert exported.startswith("# corpus-qa conversation")
+    assert "## Which aircraft carried out the strikes?" in exported
+    assert "**Sources**" in exported
+    assert "> The U.S. military carried out strikes" in exported
+
+
+def contrast(page: Page, selector: str) -> float:
+    """WCAG contrast ratio of an element's text colour against the first opaque background
+    behind it (its own, or an ancestor's)."""
+    return page.evaluate(
+        """(selector) => {
+        const rgba = (c) => c.match(/[\\d.]+/g).map(Number);
+        const lum = (c) => { const v = rgba(c).slice(0, 3).map((x) => { x /= 255;
+          return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4; });
+          return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+        const element = document.querySelector(selector);
+        let back = element, fill = "rgb(255, 255, 255)";
+        while (back) {
+          const c = getComputedStyle(back).backgroundColor, parts = rgba(c);
+          if (parts.length === 3 || parts[3] > 0.5) { fill = c; break; }
+          back = back.parentElement;
+        }
+        const [a, b] = [lum(getComputedStyle(element).color), lum(fill)].sort((x, y) => y - x);
+        return (a + 0.05) / (b + 0.05);
+    }""",
+        selector,
+    )
+
+
+def test_highlighted_quotes_are_readable_in_dark_mode(page: tuple[Page, Path, list[str]]) -> None:
+    browser, _, _ = page
+    dark = browser.context.new_page()
+    dark.goto(browser.url.split("?")[0] + "?__theme=dark")
+    dark.wait_for_selector("#question textarea", timeout=60_000)
+    ask(dark, "Which aircraft carried out the strikes?", "F-16 aircraft")
+    dark.wait_for_selector("#sources mark")
+    assert contrast(dark, "#sources mark") >= 4.5
+    assert contrast(dark, "#sources .qa-meta") >= 4.5
+    ARTIFACTS.mkdir(exist_ok=True)
+    dark.screenshot(path=str(ARTIFACTS / "answer-dark.png"), full_page=True)
+    dark.get_by_role("tab", name="Articles").click()
+    dark.wait_for_selector("#add")
+    assert contrast(dark, "#add") >= 4.5
+    dark.close()
 
 
 def test_upload_rebuild_and_ask_the_new_article(page: tuple[Page, Path, list[str]], tmp_path: Path) -> None:

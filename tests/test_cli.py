@@ -146,6 +146,16 @@ def test_ask_json_contract(dirs: list[str], embedder: Embedder, monkeypatch) -> 
         check_citation_shape(citation)
 
 
+def test_ask_markdown_gives_the_answer_then_its_sources(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    code, out = run(["ask", "Which aircraft carried out the strikes?", "--markdown", *dirs], embedder, monkeypatch)
+    assert code == 0
+    assert out.startswith("# corpus-qa answer\n\n## Which aircraft carried out the strikes?\n")
+    answer, sources = out.split("**Sources**")
+    assert "F-16" in answer
+    assert "[1][2]" in answer
+    assert re.search(r"^2\. \*\*.+\*\* — .*`002_\w+` ¶\d+$", sources, re.MULTILINE)
+
+
 def test_ask_json_abstains_with_related(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
     _, out = run(["ask", "What is the capital of Australia?", "--json", *dirs], embedder, monkeypatch)
     data = json.loads(out)

@@ -55,3 +55,21 @@ def test_a_short_question_with_its_own_name_stands_alone() -> None:
     history = [Turn("user", "Which aircraft carried out the strikes?")]
     assert contextualize("Who is Yair Lapid?", history) == "Who is Yair Lapid?"
     assert contextualize("And in Syria?", history) == "And in Syria? (Which aircraft carried out the strikes?)"
+
+
+def test_a_short_whole_question_is_not_taken_as_a_follow_up() -> None:
+    history = [Turn("user", "Who is John Kirby?")]
+    assert contextualize("Who ordered the strikes?", history) == "Who ordered the strikes?"
+    assert contextualize("Why?", history) == "Why? (Who is John Kirby?)"
+    assert contextualize("What about the drones?", history) == "What about the drones? (Who is John Kirby?)"
+
+
+def test_they_and_it_keep_the_question_and_add_the_names() -> None:
+    history = [Turn("user", "Who is John Kirby?")]
+    assert contextualize("When did they happen?", history) == "When did they happen? (John Kirby)"
+
+
+def test_her_as_possessive_and_as_object() -> None:
+    history = [Turn("user", "Who is Jen Psaki?")]
+    assert contextualize("What is her role?", history) == "What is Jen Psaki's role?"
+    assert contextualize("Who appointed her?", history) == "Who appointed Jen Psaki?"

@@ -27,9 +27,23 @@ def test_escaped_text_has_no_markup_left() -> None:
 
 
 def test_chat_bubble_keeps_only_our_markers() -> None:
-    rendered = chat_markdown(answer(HOSTILE))
-    assert rendered.endswith(markers([1]))
-    assert rendered.count("**") == 2
+    rendered = chat_markdown(answer(HOSTILE), turn=4)
+    ours = markers([1], 4, {1: HOSTILE})
+    assert rendered.endswith(ours)
+    assert "**" not in rendered[: -len(ours)]
+    assert '(#cite-4-1 "' in ours
+    assert '"' not in ours.split('"', 1)[1][:-4]
+
+
+def test_marker_titles_show_the_quote_on_one_line() -> None:
+    assert "\"He said 'no' / then\"" in markers([2], 1, {2: 'He said "no" \\ then'})
+    assert markers([2], 1, {2: 'He said "no"\nthen'}) == "**[\\[2\\]](#cite-1-2 \"He said 'no' then\")**"
+
+
+def test_a_rewritten_question_says_what_was_searched_for() -> None:
+    rewritten = Answer("What did he say?", "What did Kirby say?", "x [1]", True, [citation("x")], [])
+    assert chat_markdown(rewritten).startswith("*Searched for: What did Kirby say?*")
+    assert "Searched for" not in chat_markdown(answer("x"))
 
 
 def test_sources_escape_article_text_and_highlight_the_quote() -> None:
@@ -45,6 +59,8 @@ def test_sources_escape_article_text_and_highlight_the_quote() -> None:
 def test_abstentions_show_related_passages_as_such() -> None:
     abstained = Answer("q", "q", "The articles don't say.", False, [], [citation("Near miss.")])
     assert "Related passages (not an answer)" in sources_html(abstained)
+    assert 'class="qa-source qa-related"' in sources_html(abstained)
+    assert '<mark class="qa-near">' in sources_html(abstained)
     assert "[1]" not in chat_markdown(abstained)
 
 
