@@ -239,7 +239,14 @@ def build_article(article_id: str, path: str, raw: RawArticle) -> Article:
             reason: str | None = "byline"
         else:
             reason = _drop_reason(paragraph, title if in_header or raw.title else None)
-        if reason is None and in_header and title is None and _looks_like_title(paragraph, raw.paragraphs[position:]):
+        rest = raw.paragraphs[position:]
+        headline = position == 1 and raw.headed and reason in (None, "stray fragment") and _headline(paragraph)
+        if (
+            in_header
+            and title is None
+            and rest
+            and (headline or (reason is None and _looks_like_title(paragraph, rest)))
+        ):
             title, reason = paragraph, "title"
         if reason is None:
             paragraph, note = strip_trailing_note(repair_spacing(paragraph))
@@ -271,6 +278,11 @@ def _looks_like_title(paragraph: str, rest: list[str]) -> bool:
         and not paragraph.endswith((".", ",", ";"))
         and not _DATELINE.match(paragraph)
     )
+
+
+def _headline(paragraph: str) -> bool:
+    """A line that stands alone at the top is a title however short ("Force"), if it is not prose."""
+    return len(paragraph.split()) <= _TITLE_MAX_WORDS and not paragraph.endswith((".", ",", ";"))
 
 
 def _repeat_reason(paragraph: str, kept: list[str]) -> str | None:

@@ -41,6 +41,8 @@ class RawArticle:
     source: str | None = None
     date: str | None = None
     encoding: str = "utf-8"
+    headed: bool = False
+    """The text's first line stands alone (a blank line follows it), as a headline does."""
 
 
 def read_article(path: Path) -> RawArticle:
@@ -61,11 +63,11 @@ def read_article(path: Path) -> RawArticle:
     elif suffix == ".md":
         raw = _from_markdown(text)
     else:
-        raw = RawArticle(paragraphs=split_paragraphs(text))
+        raw = RawArticle(paragraphs=split_paragraphs(text), headed=first_line_alone(text))
     paragraphs = [p for p in (normalize_space(p) for p in raw.paragraphs) if p]
     if not paragraphs:
         raise UnreadableArticle("no text found")
-    return RawArticle(paragraphs, raw.title, raw.source, raw.date, encoding)
+    return RawArticle(paragraphs, raw.title, raw.source, raw.date, encoding, raw.headed)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -100,6 +102,12 @@ def normalize_space(text: str) -> str:
     """Fold exotic spaces (NBSP, thin, zero-width) and collapse runs into one space."""
     text = re.sub(r"[\u200b\u200c\u200d\u2060\ufeff]", "", text)
     return re.sub(r"\s+", " ", text).strip()
+
+
+def first_line_alone(text: str) -> bool:
+    """Whether the first non-blank line is followed by a blank line and then more text."""
+    lines = text.strip().splitlines()
+    return len(lines) > 2 and not lines[1].strip()
 
 
 def split_paragraphs(text: str) -> list[str]:

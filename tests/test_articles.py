@@ -154,3 +154,15 @@ def test_memo_rereads_only_changed_files(tmp_path: Path) -> None:
     write(corpus, "a.txt", b"")
     scan = scan_corpus(corpus, memo)
     assert [s.path for s in scan.skipped] == ["a.txt"]
+
+
+def test_a_short_line_standing_alone_at_the_top_is_the_title(corpus: Path) -> None:
+    body = "The 1973 oil crisis began in October when OAPEC members proclaimed an oil embargo.\n"
+    write(corpus, "crisis.txt", f"1973 oil crisis\n\n{body}")
+    write(corpus, "force.txt", f"Force\n\n{body}")
+    write(corpus, "glued.txt", f"Force\n{body}")
+    articles = {a.article_id: a for a in scan_corpus(corpus).articles}
+    assert articles["crisis"].title == "1973 oil crisis"
+    assert articles["force"].title == "Force"
+    assert articles["glued"].title is None
+    assert articles["force"].paragraphs == (body.strip(),)
