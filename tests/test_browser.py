@@ -176,6 +176,13 @@ def test_highlighted_quotes_are_readable_in_dark_mode(page: tuple[Page, Path, li
     assert contrast(dark, "#sources .qa-meta") >= 4.5
     ARTIFACTS.mkdir(exist_ok=True)
     dark.screenshot(path=str(ARTIFACTS / "answer-dark.png"), full_page=True)
+    phone = browser.context.browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone.goto(browser.url.split("?")[0])
+    phone.wait_for_selector("#question textarea", timeout=60_000)
+    ask(phone, "Which aircraft carried out the strikes?", "F-16 aircraft")
+    phone.wait_for_selector("#sources mark")
+    phone.screenshot(path=str(ARTIFACTS / "answer-phone.png"), full_page=True)
+    phone.close()
     dark.get_by_role("tab", name="Articles").click()
     dark.wait_for_selector("#add")
     assert contrast(dark, "#add") >= 4.5
