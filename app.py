@@ -25,6 +25,7 @@ from qa.access import AdminGate, OriginGuard
 from qa.cite import Answer
 from qa.engine import DEFAULT_PASSAGES, MAX_K, Engine
 from qa.errors import QAError
+from qa.filters import Filter
 from qa.followup import parse_history
 from qa.reader import MAX_FILE_BYTES
 from qa.settings import Settings, force_offline
@@ -122,7 +123,15 @@ def example_text(evt: gr.SelectData) -> str:
 
 def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
     def respond(
-        message: str, history: list[dict[str, Any]], answers: list[Answer], passages: float, show_scores: bool
+        message: str,
+        history: list[dict[str, Any]],
+        answers: list[Answer],
+        passages: float,
+        show_scores: bool,
+        within: list[str] | None,
+        source: str,
+        since: str,
+        until: str,
     ) -> tuple[Any, ...]:
         """Answer and show the new answer's sources; a blank or refused question leaves the
         page as it was, with a notice, instead of turning every panel into an error."""
@@ -130,7 +139,8 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             gr.Warning("Type a question first.")
             return tuple(gr.skip() for _ in range(8))
         try:
-            answer = engine.ask(message, history=present.chat_turns(history), k=int(passages))
+            where = Filter.parse(within, source, since, until)
+            answer = engine.ask(message, history=present.chat_turns(history), k=int(passages), where=where)
         except QAError as exc:
             gr.Warning(str(exc))
             return tuple(gr.skip() for _ in range(8))
@@ -199,24 +209,47 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             path.write_text(conversation.markdown(answers), encoding="utf-8")
         return gr.update(value=str(path), visible=True)
 
-    def ask(question: str, history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The same JSON as `qa ask --json`."""
+    def ask(
+        question: str,
+        history: list[dict[str, Any]] | None = None,
+        articles: list[str] | None = None,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
+        """The same JSON as `qa ask --json`; `articles`, `source`, `since` and `until`
+        (YYYY-MM-DD) limit the articles it answers from, as the CLI's filters do."""
         try:
-            return engine.ask(question, history=parse_history(history)).to_dict()
+            where = Filter.parse(articles, source, since, until)
+            return engine.ask(question, history=parse_history(history), where=where).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def search(query: str, k: float) -> dict[str, Any]:
-        """The same JSON as `qa search --json`."""
+    def search(
+        query: str,
+        k: float,
+        articles: list[str] | None = None,
+        source: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> dict[str, Any]:
+        """The same JSON as `qa search --json`, with the same filters as `ask`."""
         try:
-            return engine.search(query, k=int(k)).to_dict()
+            where = Filter.parse(articles, source, since, until)
+            return engine.search(query, k=int(k), where=where).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def articles() -> tuple[str, list[list[Any]], Any]:
+    def articles() -> tuple[str, list[list[Any]], Any, Any]:
         status = engine.status()
         ids = [a.article_id for a in status.articles]
-        return present.status_markdown(status), present.articles_rows(status), gr.update(choices=ids, value=None)
+        titled = [(present.article_choice(a), a.article_id) for a in status.articles]
+        return (
+            present.status_markdown(status),
+            present.articles_rows(status),
+            gr.update(choices=ids, value=None),
+            gr.update(choices=titled),
+        )
 
     def add_files(
         files: list[str] | None, password: str, request: gr.Request, progress: gr.Progress = gr.Progress()
@@ -298,6 +331,12 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
                         submit_btn="Ask",
                         elem_id="question",
                     )
+                    with gr.Accordion("Filter: answer from some articles only", open=False, elem_id="filters"):
+                        within = gr.Dropdown(label="Articles", choices=[], multiselect=True, elem_id="filter-articles")
+                        with gr.Row():
+                            source = gr.Textbox(label="Outlet contains", elem_id="filter-source")
+                            since = gr.Textbox(label="Dated from (YYYY-MM-DD)", elem_id="filter-since")
+                            until = gr.Textbox(label="Dated until (YYYY-MM-DD)", elem_id="filter-until")
                     with gr.Row():
                         passages = gr.Slider(1, MAX_K, value=DEFAULT_PASSAGES, step=1, label="Passages to consider")
                         show_scores = gr.Checkbox(label="Show retrieval scores")
@@ -319,7 +358,7 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             shown = gr.State(0)
             panel = [sources, pick, context, spans, shown]
             outputs = [question, chatbot, answers, *panel]
-            inputs = [question, chatbot, answers, passages, show_scores]
+            inputs = [question, chatbot, answers, passages, show_scores, within, source, since, until]
             question.submit(respond, inputs, outputs, api_visibility="private")
             chatbot.example_select(example_text, None, question, api_visibility="private").then(
                 respond, inputs, outputs, api_visibility="private"
@@ -365,7 +404,7 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
                     remove_button = gr.Button("Remove from the index", variant="stop")
                     rebuild_button = gr.Button("Sync with the corpus folder", elem_id="rebuild")
             report = gr.Textbox(label="What happened", lines=6, interactive=False, elem_id="report")
-            listing = [status, table, chosen]
+            listing = [status, table, chosen, within]
             articles_tab.select(articles, None, listing, api_visibility="private")
             add_button.click(add_files, [files, password], report, api_name="add").then(articles, None, listing)
             remove_button.click(remove_article, [chosen, password], report, api_name="remove").then(

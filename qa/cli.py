@@ -19,6 +19,7 @@ from qa.conversation import markdown
 from qa.engine import DEFAULT_PASSAGES, Engine, SearchResponse
 from qa.errors import ConfigError, QAError
 from qa.evaluate import SYSTEMS, format_table, load_questions, misses, run_systems, score, scratch_engine
+from qa.filters import Filter
 from qa.followup import Turn, parse_history
 from qa.present import format_report
 from qa.settings import BACKENDS, Settings, force_offline
@@ -39,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
         "(env QA_BACKEND)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="log what happens")
+
+    narrow = argparse.ArgumentParser(add_help=False)
+    within = narrow.add_argument_group("filters (combine to narrow further)")
+    within.add_argument("--article", action="append", metavar="ID", help="only this article (repeatable)")
+    within.add_argument("--source", help="only articles whose outlet contains this (any case)")
+    within.add_argument("--since", metavar="YYYY-MM-DD", help="only articles dated on or after this day")
+    within.add_argument("--until", metavar="YYYY-MM-DD", help="only articles dated on or before this day")
 
     parser = argparse.ArgumentParser(prog="qa", description="Cited question answering over a folder of news articles.")
     parser.add_argument("--version", action="version", version=f"qa {__version__}")
@@ -62,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("article_id")
     show.add_argument("--dropped", action="store_true", help="print what cleaning removed, and why")
 
-    ask = commands.add_parser("ask", parents=[common], help="answer a question with cited sentences")
+    ask = commands.add_parser("ask", parents=[common, narrow], help="answer a question with cited sentences")
     ask.add_argument("question", nargs="?", help="the question (omit with --jsonl)")
     ask.add_argument(
         "-k", type=int, default=DEFAULT_PASSAGES, help=f"passages to consider (default {DEFAULT_PASSAGES})"
@@ -90,7 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="also score the extracted answer span against the gold answers (SQuAD-normalised exact match)",
     )
 
-    search = commands.add_parser("search", parents=[common], help="find the passages that best match a query")
+    search = commands.add_parser("search", parents=[common, narrow], help="find the passages that best match a query")
     search.add_argument("query", nargs="?", help="the query (omit with --jsonl)")
     search.add_argument("-k", type=int, default=5, help="number of passages (default 5)")
     search.add_argument("--json", action="store_true", help="print JSON")
@@ -178,13 +186,18 @@ def _show(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
         print(textwrap.fill(p.text, width=100, initial_indent=f"{label:>5} ", subsequent_indent=" " * 6), file=out)
 
 
+def _filter(args: argparse.Namespace) -> Filter:
+    return Filter.parse(args.article, args.source, args.since, args.until)
+
+
 def _search(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
+    where = _filter(args)
     if args.jsonl:
-        _each_line(args.jsonl, out, lambda q, h: engine.search(q, k=args.k, history=h).to_dict())
+        _each_line(args.jsonl, out, lambda q, h: engine.search(q, k=args.k, history=h, where=where).to_dict())
         return
     if args.query is None:
         raise QAError("give a query, or --jsonl FILE to read many")
-    response = engine.search(args.query, k=args.k)
+    response = engine.search(args.query, k=args.k, where=where)
     if args.json:
         print(json.dumps(response.to_dict(), ensure_ascii=False, indent=2), file=out)
     else:
@@ -192,12 +205,13 @@ def _search(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def _ask(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
+    where = _filter(args)
     if args.jsonl:
-        _each_line(args.jsonl, out, lambda q, h: engine.ask(q, history=h, k=args.k).to_dict())
+        _each_line(args.jsonl, out, lambda q, h: engine.ask(q, history=h, k=args.k, where=where).to_dict())
         return
     if args.question is None:
         raise QAError("give a question, or --jsonl FILE to read many")
-    answer = engine.ask(args.question, k=args.k)
+    answer = engine.ask(args.question, k=args.k, where=where)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2), file=out)
     elif args.markdown:

@@ -23,6 +23,7 @@ from qa.errors import (
     IndexMissingError,
     QueryError,
 )
+from qa.filters import Filter
 from qa.followup import Turn, contextualize
 from qa.indexer import SyncReport, sync
 from qa.retrieval import SearchResult, hybrid_search
@@ -193,14 +194,27 @@ class Engine:
         self.index()
         return self.store.open()
 
-    def search(self, query: str, k: int = 5, history: list[Turn] | None = None) -> SearchResponse:
+    def search(
+        self, query: str, k: int = 5, history: list[Turn] | None = None, where: Filter | None = None
+    ) -> SearchResponse:
         searched_for, vector, version = self._prepare(query, k, history)
-        return SearchResponse(check_query(query), searched_for, hybrid_search(version, searched_for, vector, k))
+        only = _rows(version, where)
+        return SearchResponse(
+            check_query(query), searched_for, hybrid_search(version, searched_for, vector, k, only=only)
+        )
 
-    def ask(self, question: str, history: list[Turn] | None = None, k: int = DEFAULT_PASSAGES) -> Answer:
-        """An extractive answer from the `k` best passages, every sentence cited and verified."""
+    def ask(
+        self,
+        question: str,
+        history: list[Turn] | None = None,
+        k: int = DEFAULT_PASSAGES,
+        where: Filter | None = None,
+    ) -> Answer:
+        """An extractive answer from the `k` best passages (of the articles `where` selects),
+        every sentence cited and verified."""
         searched_for, vector, version = self._prepare(question, k, history)
-        results = hybrid_search(version, searched_for, vector, k, per_ranker=PER_RANKER)
+        only = _rows(version, where)
+        results = hybrid_search(version, searched_for, vector, k, per_ranker=PER_RANKER, only=only)
         return render(
             check_query(question),
             searched_for,
@@ -243,6 +257,13 @@ class Engine:
         version = self.version()
         size = sum(p.stat().st_size for p in version.folder.rglob("*") if p.is_file())
         return Status(version.manifest.model, version.name, version.articles(), version.passage_count, size)
+
+
+def _rows(version: IndexVersion, where: Filter | None) -> np.ndarray | None:
+    """The passage rows a filter allows, or None for no filter."""
+    if where is None or not where.active:
+        return None
+    return version.passage_rows(where.select(version.articles()))
 
 
 def check_query(query: str) -> str:

@@ -19,6 +19,7 @@ from qa.engine import Context, Status
 from qa.followup import Turn
 from qa.indexer import SyncReport
 from qa.settings import Settings
+from qa.version import ArticleRecord
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:>\"'=$])")
 
@@ -143,6 +144,11 @@ def source_choices(answer: Answer) -> list[tuple[str, str]]:
 
 def _shorten(label: str, limit: int = 90) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def article_choice(article: ArticleRecord) -> str:
+    """An article as a filter choice: its title, shortened, and its id."""
+    return f"{_shorten(article.display_title, 60)} ({article.article_id})"
 
 
 def articles_rows(status: Status) -> list[list[str | int]]:

@@ -64,16 +64,22 @@ class SearchResult:
 
 
 def hybrid_search(
-    version: IndexVersion, query: str, query_vector: np.ndarray, k: int, per_ranker: int = 0
+    version: IndexVersion,
+    query: str,
+    query_vector: np.ndarray,
+    k: int,
+    per_ranker: int = 0,
+    only: np.ndarray | None = None,
 ) -> list[SearchResult]:
-    """Top-k passages by fused rank, then any of each ranker's top `per_ranker` not yet in.
+    """Top-k passages by fused rank, then any of each ranker's top `per_ranker` not yet in;
+    among the passage rows `only`, when given (a filter).
 
     Fusion favours passages both rankers like; a passage only BM25 finds (a rare name
     the vectors miss) can still hold the answer, so answering asks for `per_ranker` > 0.
     """
     pool = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
-    dense = rank_by_best_sentence(version, query_vector, version.dense_search(query_vector, pool))
-    keyword = [(hit.row, hit.score) for hit in version.keywords.search(query, pool)]
+    dense = rank_by_best_sentence(version, query_vector, version.dense_search(query_vector, pool, only))
+    keyword = [(hit.row, hit.score) for hit in version.keywords.search(query, pool, only)]
     fused = reciprocal_rank_fusion([[row for row, _ in dense], [row for row, _ in keyword]])
     chosen = {row for row, _ in fused[:k]}
     extra = [row for ranking in (dense, keyword) for row, _ in ranking[:per_ranker] if row not in chosen]

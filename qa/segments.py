@@ -75,31 +75,49 @@ class Segments:
         return (faiss.IDSelectorNot(batch), batch)
 
     @staticmethod
-    def _parameters(segment: Segment, selector: tuple[Any, ...], nprobe: int | None) -> Any:
-        """Search parameters for one segment: its probes (or fewer) and its hidden rows."""
+    def _including(rows: np.ndarray) -> tuple[Any, ...]:
+        """A FAISS selector that keeps only these rows (the batch is its own keep-alive)."""
+        import faiss
+
+        return (faiss.IDSelectorBatch(np.ascontiguousarray(rows, dtype=np.int64)),)
+
+    @staticmethod
+    def _parameters(segment: Segment, selector: tuple[Any, ...], nprobe: int | None, every_list: bool = False) -> Any:
+        """Search parameters for one segment: its probes (or fewer) and its hidden rows. A
+        search limited to some rows probes every list: the rows may sit in any of them."""
         import faiss
 
         chosen = {"sel": selector[0]} if selector else {}
         if segment.nprobe:
-            return faiss.SearchParametersIVF(nprobe=min(nprobe or segment.nprobe, segment.nprobe), **chosen)
+            probes = min(nprobe or segment.nprobe, segment.nprobe)
+            if every_list:
+                probes = faiss.extract_index_ivf(segment.faiss).nlist
+            return faiss.SearchParametersIVF(nprobe=probes, **chosen)
         return faiss.SearchParameters(**chosen) if chosen else None
 
     @property
     def live_rows(self) -> int:
         return sum(s.rows for s in self._segments) - sum(len(h) for h in self._hidden)
 
-    def dense(self, vectors: np.ndarray, k: int, nprobe: int | None = None) -> list[list[tuple[int, float]]]:
+    def dense(
+        self, vectors: np.ndarray, k: int, nprobe: int | None = None, only: np.ndarray | None = None
+    ) -> list[list[tuple[int, float]]]:
         """For each query row, up to k (row, cosine) pairs, best first, hidden rows left out.
 
         `nprobe` lowers an IVF segment's probes for callers that only need the closest
-        matches. FAISS pads with label -1 when a segment has fewer than k rows; those are dropped."""
+        matches; `only` (live rows) limits the search to those rows. FAISS pads with label -1
+        when a segment has fewer than k rows; those are dropped."""
         queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
         found: list[list[tuple[int, float]]] = [[] for _ in range(len(queries))]
         for segment, selector in zip(self._segments, self._selectors, strict=True):
-            wanted = min(k, segment.rows)
+            available = segment.rows
+            if only is not None:
+                mine = only[(only >= segment.row_offset) & (only < segment.row_offset + segment.rows)]
+                selector, available = self._including(mine - segment.row_offset), len(mine)
+            wanted = min(k, available)
             if wanted < 1:
                 continue
-            params = self._parameters(segment, selector, nprobe)
+            params = self._parameters(segment, selector, nprobe, every_list=only is not None)
             scores, labels = segment.faiss.search(queries, wanted, params=params)
             for hits, row_labels, row_scores in zip(found, labels, scores, strict=True):
                 hits += [
@@ -130,8 +148,9 @@ class Segments:
     def knows(self, term: str) -> bool:
         return self.df(term) > 0
 
-    def search(self, query: str, k: int) -> list[KeywordHit]:
-        """BM25 over all segments with their combined idf; best rows first."""
+    def search(self, query: str, k: int, only: np.ndarray | None = None) -> list[KeywordHit]:
+        """BM25 over all segments with their combined idf; best rows first; only the rows
+        `only` when it is given (the idf stays that of the whole index)."""
         counts = self._segments[0].keywords.query_terms(query)
         hits: list[KeywordHit] = []
         for segment, hidden in zip(self._segments, self._hidden, strict=True):
@@ -140,6 +159,11 @@ class Segments:
             scores = own.scores(weights)
             if len(scores):
                 scores[hidden] = 0.0
+            if only is not None and len(scores):
+                keep = np.zeros(len(scores), dtype=bool)
+                mine = only[(only >= segment.row_offset) & (only < segment.row_offset + len(scores))]
+                keep[mine - segment.row_offset] = True
+                scores[~keep] = 0.0
             hits += top_hits(scores, k, segment.row_offset)
         return sorted(hits, key=lambda hit: (-hit.score, hit.row))[:k]
 

@@ -140,9 +140,14 @@ class IndexVersion:
     def passage_count(self) -> int:
         return self.manifest.passages
 
-    def dense_search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """(row, cosine) pairs of live passages, best first."""
-        return self.segments.dense(vector, k)[0]
+    def dense_search(self, vector: np.ndarray, k: int, only: np.ndarray | None = None) -> list[tuple[int, float]]:
+        """(row, cosine) pairs of live passages (of the rows `only`, if given), best first."""
+        return self.segments.dense(vector, k, only=only)[0]
+
+    def passage_rows(self, article_ids: Sequence[str]) -> np.ndarray:
+        """The live passage rows of these articles, in row order."""
+        rows = self._among("SELECT row FROM passages", article_ids)
+        return np.array(sorted(row for (row,) in rows), dtype=np.int64)
 
     def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
         return self.segments.sentence_vectors(rows)

@@ -63,6 +63,14 @@ def test_ask_endpoint_reports_bad_questions(client: Client) -> None:
         client.predict("   ", [], api_name="/ask")
 
 
+def test_ask_endpoint_takes_the_filters(client: Client) -> None:
+    only = "001_7c084e74566a1192"
+    data = client.predict("Which aircraft carried out the strikes?", [], [only], None, None, None, api_name="/ask")
+    assert {c["article_id"] for c in data["citations"]} == {only}
+    with pytest.raises(Exception, match="YYYY-MM-DD"):
+        client.predict("Which aircraft?", [], None, None, "yesterday", None, api_name="/ask")
+
+
 def test_search_endpoint(client: Client) -> None:
     data = client.predict("Which aircraft carried out the strikes?", 5, api_name="/search")
     assert "F-15" in data["results"][0]["text"]

@@ -119,6 +119,22 @@ def test_empty_submit_leaves_the_page_as_it_was(page: tuple[Page, Path, list[str
     ask(browser, "Who is Yair Lapid?", "Lapid, who said")
 
 
+def test_a_filter_by_article_changes_the_answer(page: tuple[Page, Path, list[str]]) -> None:
+    browser, _, _ = page
+    new_conversation(browser)
+    ask(browser, "Which aircraft carried out the strikes?", "F-16 aircraft")
+    browser.click("#filters button, #filters .label-wrap")
+    browser.click("#filter-articles input")
+    browser.get_by_role("option", name="001_7c084e74566a1192", exact=False).click()
+    browser.press("#filter-articles input", "Escape")
+    ask(browser, "Which aircraft carried out the strikes?", "F-15 and F-16 fighter jets")
+    assert set(browser.locator("#sources .qa-meta").all_inner_texts()) == {
+        t for t in browser.locator("#sources .qa-meta").all_inner_texts() if "001_7c084e74566a1192" in t
+    }
+    browser.locator("#filter-articles .token-remove, #filter-articles [aria-label^='Remove']").first.click()
+    browser.wait_for_function("() => !document.querySelector('#filter-articles .token')")
+
+
 def test_copy_and_export_give_clean_text_with_sources(page: tuple[Page, Path, list[str]]) -> None:
     browser, _, _ = page
     new_conversation(browser)

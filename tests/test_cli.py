@@ -207,3 +207,17 @@ def test_eval_json_scores_all_systems(dirs: list[str], embedder: Embedder, monke
     _, table = run(["eval", str(path), *dirs], embedder, monkeypatch)
     assert "recall@5" in table
     assert "2 questions: 1 answerable, 1 to abstain on" in table
+
+
+def test_filters_narrow_ask_and_search(dirs: list[str], embedder: Embedder, monkeypatch) -> None:
+    only = ["--article", "001_7c084e74566a1192"]
+    _, out = run(["ask", "Which aircraft carried out the strikes?", "--json", *only, *dirs], embedder, monkeypatch)
+    assert {c["article_id"] for c in json.loads(out)["citations"]} == {"001_7c084e74566a1192"}
+    _, out = run(["search", "aircraft", "--json", "--source", "RFE", *dirs], embedder, monkeypatch)
+    assert {r["article_id"] for r in json.loads(out)["results"]} == {"003_f229a520fc9a1687"}
+
+
+def test_a_filter_nothing_passes_is_a_clean_error(dirs: list[str], embedder: Embedder, monkeypatch, capsys) -> None:
+    code, _ = run(["ask", "Which aircraft?", "--since", "2030-01-01", *dirs], embedder, monkeypatch)
+    assert code != 0
+    assert "no article matches the filter (dated 2030-01-01 to …); widen it" in capsys.readouterr().err

@@ -8,6 +8,7 @@ import pytest
 
 from qa.engine import MAX_QUERY_CHARS, Engine, check_query
 from qa.errors import ArticleNotFoundError, QueryError
+from qa.filters import Filter
 from qa.followup import Turn
 from tests.conftest import write
 
@@ -70,6 +71,17 @@ def test_corrupt_index_at_start_is_set_aside_and_rebuilt(corpus: Path, make_engi
     (engine.store.versions / engine.store.current_name() / "passages.sqlite").write_bytes(b"junk" * 100)
     assert engine.search("pilots", k=1).results
     assert list((engine.store.folder / "corrupt").iterdir())
+
+
+def test_a_filter_answers_from_the_chosen_articles_only(seed_engine: Engine) -> None:
+    question = "Which aircraft carried out the strikes?"
+    assert {c.article_id for c in seed_engine.ask(question).citations} >= {"000_79f4fbd8b7a31498"}
+    only = "001_7c084e74566a1192"
+    answer = seed_engine.ask(question, where=Filter.parse([only]))
+    assert {c.article_id for c in answer.citations + answer.related} == {only}
+    assert "F-15 and F-16 fighter jets" in answer.answer
+    results = seed_engine.search("aircraft", k=5, where=Filter.parse(source="rfe/rl")).results
+    assert {r.passage.article_id for r in results} == {"003_f229a520fc9a1687"}
 
 
 def test_show_unknown_article_suggests_ids(seed_engine: Engine) -> None:

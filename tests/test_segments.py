@@ -60,6 +60,21 @@ def test_dense_search_over_base_and_delta_matches_exact_search_over_live_rows(fl
     assert all(scores == sorted(scores, reverse=True) for scores in ([s for _, s in hits] for hits in got))
 
 
+@pytest.mark.parametrize("flat_limit", [10**9, 1000], ids=["flat", "ivf"])
+def test_search_limited_to_some_rows_finds_exactly_their_best(flat_limit: int) -> None:
+    vectors = clustered(6_000)
+    kind = ann.choose(5_000, flat_limit=flat_limit)
+    found = segments(vectors, 5_000, kind, [])
+    only = np.array([7, 1234, 2048, 4999, 5001, 5500], dtype=np.int64)
+    query = vectors[100]
+    (hits,) = found.dense(query, 4, only=only)
+    want = only[np.argsort(-(vectors[only] @ query))][:4]
+    assert [row for row, _ in hits] == list(want)
+    keyword_rows = {hit.row for hit in found.search("passage 1234 5500 3", 10, only=only)}
+    assert keyword_rows <= set(only.tolist())
+    assert {1234, 5500} <= keyword_rows
+
+
 def test_dense_search_asks_each_segment_for_no_more_than_it_has() -> None:
     vectors = clustered(100)
     found = segments(vectors, 98, ann.VectorIndexKind("IndexFlatIP"), [0])
