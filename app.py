@@ -28,6 +28,7 @@ from qa.errors import QAError
 from qa.filters import Filter
 from qa.followup import parse_history
 from qa.reader import MAX_FILE_BYTES
+from qa.saved import ConversationStore
 from qa.settings import Settings, force_offline
 
 log = logging.getLogger("qa.app")
@@ -79,6 +80,12 @@ PAGE_JS = """
 """
 """A click on a citation marker in the chat opens that source: the marker links to
 #cite-<turn>-<n>, and this writes that into a hidden box whose change event shows it."""
+CONFIRM_DELETE_JS = (
+    "(chosen, current) => (chosen && confirm('Delete this saved conversation?')) ? [chosen, current] : [null, current]"
+)
+"""Deleting asks first in the browser; a cancelled or empty choice reaches the handler as null."""
+RESPOND_OUTPUTS = 10
+"""The question box, chat, answers, the five source-panel outputs, the conversation id and the saved list."""
 COPY_JS = "(text) => { if (text && navigator.clipboard) { navigator.clipboard.writeText(text); } }"
 
 
@@ -122,6 +129,8 @@ def example_text(evt: gr.SelectData) -> str:
 
 
 def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
+    saved = ConversationStore(engine.settings.index_dir)
+
     def respond(
         message: str,
         history: list[dict[str, Any]],
@@ -132,25 +141,67 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         source: str,
         since: str,
         until: str,
+        conversation_id: str | None,
     ) -> tuple[Any, ...]:
-        """Answer and show the new answer's sources; a blank or refused question leaves the
-        page as it was, with a notice, instead of turning every panel into an error."""
+        """Answer, show the new answer's sources and save the conversation; a blank or
+        refused question leaves the page as it was, with a notice, instead of turning every
+        panel into an error."""
         if not message or not message.strip():
             gr.Warning("Type a question first.")
-            return tuple(gr.skip() for _ in range(8))
+            return tuple(gr.skip() for _ in range(RESPOND_OUTPUTS))
         try:
             where = Filter.parse(within, source, since, until)
             answer = engine.ask(message, history=present.chat_turns(history), k=int(passages), where=where)
         except QAError as exc:
             gr.Warning(str(exc))
-            return tuple(gr.skip() for _ in range(8))
-        turn = len(answers)
-        history = [
-            *history,
-            {"role": "user", "content": present.escape_markdown(message)},
-            {"role": "assistant", "content": present.chat_markdown(answer, turn)},
-        ]
-        return ("", history, [*answers, answer], *_show(answer, turn, None, show_scores))
+            return tuple(gr.skip() for _ in range(RESPOND_OUTPUTS))
+        answers = [*answers, answer]
+        conversation_id = saved.save(conversation_id, answers)
+        shown = _show(answer, len(answers) - 1, None, show_scores)
+        return ("", _chat(answers), answers, *shown, conversation_id, _saved_choices(conversation_id))
+
+    def _chat(answers: list[Answer]) -> list[dict[str, str]]:
+        """The chat's messages for these answers, each answer's markers linking to its sources."""
+        messages = []
+        for turn, answer in enumerate(answers):
+            messages.append({"role": "user", "content": present.escape_markdown(answer.question)})
+            messages.append({"role": "assistant", "content": present.chat_markdown(answer, turn)})
+        return messages
+
+    def _saved_choices(chosen: str | None = None) -> Any:
+        choices = [(present.saved_choice(c), c.conversation_id) for c in saved.list()]
+        return gr.update(choices=choices, value=chosen)
+
+    def open_saved(conversation_id: str | None, show_scores: bool) -> tuple[Any, ...]:
+        if not conversation_id:
+            gr.Warning("Pick a saved conversation first.")
+            return tuple(gr.skip() for _ in range(RESPOND_OUTPUTS - 1))
+        try:
+            answers = saved.load(conversation_id)
+        except QAError as exc:
+            gr.Warning(str(exc))
+            return tuple(gr.skip() for _ in range(RESPOND_OUTPUTS - 1))
+        shown = _show(answers[-1], len(answers) - 1, None, show_scores)
+        return (_chat(answers), answers, *shown, conversation_id, _saved_choices(conversation_id))
+
+    def rename_saved(conversation_id: str | None, title: str) -> tuple[Any, str]:
+        try:
+            saved.rename(conversation_id or "", title)
+        except QAError as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip()
+        return _saved_choices(conversation_id), ""
+
+    def delete_saved(conversation_id: str | None, current: str | None) -> tuple[Any, Any]:
+        if not conversation_id:
+            return gr.skip(), gr.skip()
+        try:
+            saved.delete(conversation_id or "")
+        except QAError as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip()
+        gr.Info("Conversation deleted.")
+        return _saved_choices(), None if current == conversation_id else current
 
     def _show(answer: Answer, turn: int, n: int | None, show_scores: bool) -> tuple[Any, ...]:
         """Sources, the source picker, the context panel and the quote spans for one answer,
@@ -315,6 +366,14 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         with gr.Tab("Ask"):
             with gr.Row():
                 with gr.Column(scale=3):
+                    with gr.Accordion("Saved conversations", open=False, elem_id="saved"):
+                        saved_list = gr.Dropdown(label="Conversation", choices=[], elem_id="saved-list")
+                        with gr.Row():
+                            open_button = gr.Button("Open", size="sm", elem_id="saved-open")
+                            delete_button = gr.Button("Delete", size="sm", variant="stop", elem_id="saved-delete")
+                        with gr.Row():
+                            new_title = gr.Textbox(label="Rename to", elem_id="saved-title", scale=3)
+                            rename_button = gr.Button("Rename", size="sm", elem_id="saved-rename", scale=1)
                     chatbot = gr.Chatbot(
                         label="Answers",
                         height=480,
@@ -356,9 +415,10 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             spans = gr.State({})
             answers = gr.State([])
             shown = gr.State(0)
+            conversation_id = gr.State(None)
             panel = [sources, pick, context, spans, shown]
-            outputs = [question, chatbot, answers, *panel]
-            inputs = [question, chatbot, answers, passages, show_scores, within, source, since, until]
+            outputs = [question, chatbot, answers, *panel, conversation_id, saved_list]
+            inputs = [question, chatbot, answers, passages, show_scores, within, source, since, until, conversation_id]
             question.submit(respond, inputs, outputs, api_visibility="private")
             chatbot.example_select(example_text, None, question, api_visibility="private").then(
                 respond, inputs, outputs, api_visibility="private"
@@ -373,8 +433,20 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             for button, form in ((export_md, "markdown"), (export_json, "json")):
                 button.click(lambda a, f=form: export(a, f), answers, exported, api_visibility="private")
 
+            open_button.click(open_saved, [saved_list, show_scores], outputs[1:], api_visibility="private")
+            rename_button.click(
+                rename_saved, [saved_list, new_title], [saved_list, new_title], api_visibility="private"
+            )
+            delete_button.click(
+                delete_saved,
+                [saved_list, conversation_id],
+                [saved_list, conversation_id],
+                api_visibility="private",
+                js=CONFIRM_DELETE_JS,
+            )
+
             def reset() -> tuple[Any, ...]:
-                return [], [], "", gr.update(choices=[], value=None), "", {}, 0
+                return [], [], "", gr.update(choices=[], value=None), "", {}, 0, None, _saved_choices()
 
             clear.click(reset, None, outputs[1:], api_visibility="private")
             chatbot.clear(reset, None, outputs[1:], api_visibility="private")
@@ -414,6 +486,7 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         gr.api(ask, api_name="ask")
         gr.api(search, api_name="search")
         blocks.load(articles, None, listing, api_visibility="private")
+        blocks.load(_saved_choices, None, saved_list, api_visibility="private")
     return blocks
 
 

@@ -63,6 +63,17 @@ class Answer:
                 citation["span"] = list(citation["span"])
         return data
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """The answer `to_dict` gave (a saved conversation's), with its citations."""
+
+        def citations(key: str) -> list[Citation]:
+            return [Citation(**{**c, "span": (c["span"][0], c["span"][1])}) for c in data[key]]
+
+        fields = {k: v for k, v in data.items() if k not in ("citations", "related", "sentences")}
+        sentences = [Sentence(**s) for s in data.get("sentences", [])]
+        return cls(**fields, citations=citations("citations"), related=citations("related"), sentences=sentences)
+
 
 def render(question: str, searched_for: str, draft: Draft, version: IndexVersion) -> Answer:
     related = [_citation(n, c, version) for n, c in enumerate(draft.related, start=1)]

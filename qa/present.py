@@ -18,6 +18,7 @@ from qa.cite import CONFLICT_NOTE, Answer, Citation, agreement_note, lead_span
 from qa.engine import Context, Status
 from qa.followup import Turn
 from qa.indexer import SyncReport
+from qa.saved import SavedConversation
 from qa.settings import Settings
 from qa.version import ArticleRecord
 
@@ -144,6 +145,12 @@ def source_choices(answer: Answer) -> list[tuple[str, str]]:
 
 def _shorten(label: str, limit: int = 90) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def saved_choice(conversation: SavedConversation) -> str:
+    """A saved conversation in the list: its name, when it was last used, how many answers."""
+    turns = f"{conversation.turns} answer{'s' if conversation.turns != 1 else ''}"
+    return f"{_shorten(conversation.title, 60)} · {_when(conversation.updated)} · {turns}"
 
 
 def article_choice(article: ArticleRecord) -> str:

@@ -233,3 +233,36 @@ def test_upload_rebuild_and_ask_the_new_article(page: tuple[Page, Path, list[str
     assert "<script>" in browser.inner_text("#sources")
     assert browser.evaluate("() => window.__pwned") is None
     assert not [u for u in foreign if "evil.example" in u]
+
+
+def test_a_saved_conversation_survives_a_restart(page: tuple[Page, Path, list[str]], tmp_path: Path) -> None:
+    shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
+    browser = page[0].context.browser
+    for run in ("first", "after restart"):
+        with serve_app(tmp_path / "corpus", tmp_path / "index") as server:
+            tab = browser.new_page(viewport={"width": 1400, "height": 1000})
+            tab.on("dialog", lambda dialog: dialog.accept())
+            tab.goto(server.url)
+            tab.wait_for_selector("#question textarea", timeout=60_000)
+            if run == "first":
+                ask(tab, "Which aircraft carried out the strikes?", "F-16 aircraft")
+                ask(tab, "Who is Yair Lapid?", "Lapid, who said")
+                continue
+            tab.click("#saved .label-wrap")
+            tab.click("#saved-list input")
+            tab.get_by_role("option", name="Which aircraft carried out the strikes?", exact=False).click()
+            tab.click("#saved-open")
+            tab.locator("#chat").get_by_text("Lapid, who said").wait_for(timeout=30_000)
+            assert "F-16 aircraft" in tab.inner_text("#chat")
+            tab.locator('#chat a[href^="#cite-0-2"]').click()
+            tab.wait_for_selector('#sources .qa-chosen[data-n="2"]')
+            tab.fill("#saved-title textarea, #saved-title input", "Strikes and Lapid")
+            tab.click("#saved-rename")
+            tab.wait_for_function(
+                "() => document.querySelector('#saved-list input').value.startsWith('Strikes and Lapid')"
+            )
+            tab.click("#saved-delete")
+            tab.wait_for_function("() => !document.querySelector('#saved-list input').value")
+            tab.click("#saved-list input")
+            assert tab.get_by_role("option", name="Strikes and Lapid", exact=False).count() == 0
+            tab.close()
