@@ -307,7 +307,7 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
     ) -> str:
         _admit(password, request)
         if not files:
-            return "Choose one or more .txt, .md or .html files first."
+            return "Choose one or more .txt, .md, .html, .pdf or .docx files first."
         lines, added = [], []
         for path in files:
             try:
@@ -461,9 +461,9 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             with gr.Row():
                 with gr.Column():
                     files = gr.File(
-                        label=f"Add articles (.txt, .md, .html; up to {MAX_FILE_BYTES // 2**20} MB each)",
+                        label=f"Add articles (.txt, .md, .html, .pdf, .docx; up to {MAX_FILE_BYTES // 2**20} MB each)",
                         file_count="multiple",
-                        file_types=[".txt", ".md", ".html"],
+                        file_types=[".txt", ".md", ".html", ".pdf", ".docx"],
                         elem_id="upload",
                     )
                     add_button = gr.Button("Add to the index", variant="primary", elem_id="add")

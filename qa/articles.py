@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from qa import cleaning, reader
+from qa import cleaning, documents, reader
 from qa.cleaning import match_rule, parse_byline, repair_spacing, strip_trailing_note
 from qa.reader import SUFFIXES, RawArticle, UnreadableArticle, read_article
 from qa.shelf import ArticleShelf, Stamp
@@ -27,7 +27,7 @@ HEADER_ZONE = 6
 """Paragraphs at the top where site chrome, the title and the byline are looked for."""
 _TITLE_MAX_WORDS = 25
 _CONTAINED_MIN_WORDS = 8
-READER_PACKAGES = ("charset-normalizer", "trafilatura", "markdown-it-py")
+READER_PACKAGES = ("charset-normalizer", "trafilatura", "markdown-it-py", "pypdf", "python-docx")
 """Libraries whose upgrade can change what is read from a file."""
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’-]{2,40}\s*(?:\([^)]*\))?\s*[–—-]\s")
 
@@ -50,6 +50,12 @@ class Article:
     date: str | None
     paragraphs: tuple[str, ...]
     dropped: tuple[Dropped, ...] = ()
+    pages: tuple[int, ...] = ()
+    """For a PDF, the page of each paragraph; empty for files without pages."""
+
+    def page(self, paragraph: int) -> int | None:
+        """The page paragraph `paragraph` (from 1) is on, if the file has pages."""
+        return self.pages[paragraph - 1] if self.pages else None
 
     @property
     def display_title(self) -> str:
@@ -64,6 +70,8 @@ class Article:
         """Changes whenever anything that is indexed changes, and only then. Kept once
         computed: every sync compares every article's hash, and articles are memoised."""
         payload = [self.title, self.source, self.date, list(self.paragraphs)]
+        if self.pages:
+            payload.append(list(self.pages))
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()
 
 
@@ -164,6 +172,7 @@ def _to_record(article: Article | str) -> dict[str, Any]:
         "article": [article.article_id, article.path, article.title, article.source, article.date],
         "paragraphs": list(article.paragraphs),
         "dropped": [[d.position, d.text, d.reason] for d in article.dropped],
+        "pages": list(article.pages),
     }
 
 
@@ -171,14 +180,16 @@ def _from_record(record: dict[str, Any]) -> Article | str:
     if "unreadable" in record:
         return str(record["unreadable"])
     dropped = tuple(Dropped(*d) for d in record["dropped"])
-    return Article(*record["article"], paragraphs=tuple(record["paragraphs"]), dropped=dropped)
+    return Article(
+        *record["article"], paragraphs=tuple(record["paragraphs"]), dropped=dropped, pages=tuple(record["pages"])
+    )
 
 
 def reader_fingerprint() -> str:
     """Changes with the code that turns files into articles (ours and the libraries that
     decode and extract), so a shelf never serves articles cleaned by older rules."""
     digest = hashlib.sha256()
-    for module in (sys.modules[__name__], reader, cleaning):
+    for module in (sys.modules[__name__], reader, documents, cleaning):
         digest.update(Path(str(module.__file__)).read_bytes())
     for package in READER_PACKAGES:
         digest.update(f"{package} {importlib.metadata.version(package)}".encode())
@@ -230,6 +241,7 @@ def build_article(article_id: str, path: str, raw: RawArticle) -> Article:
     """Find title and byline in the header zone, then drop boilerplate and repeats."""
     title, source, date = raw.title, raw.source, raw.date
     kept: list[str] = []
+    kept_pages: list[int] = []
     dropped: list[Dropped] = []
     for position, paragraph in enumerate(raw.paragraphs, start=1):
         in_header = position <= HEADER_ZONE and not kept
@@ -255,11 +267,12 @@ def build_article(article_id: str, path: str, raw: RawArticle) -> Article:
             reason = _repeat_reason(paragraph, kept)
         if reason is None:
             kept.append(paragraph)
+            kept_pages += [raw.pages[position - 1]] if raw.pages else []
         else:
             dropped.append(Dropped(position, paragraph, reason))
     if not kept:
         raise UnreadableArticle("no reporting left after removing boilerplate")
-    return Article(article_id, path, title, source, date, tuple(kept), tuple(dropped))
+    return Article(article_id, path, title, source, date, tuple(kept), tuple(dropped), tuple(kept_pages))
 
 
 def _drop_reason(paragraph: str, title: str | None) -> str | None:

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from qa.answer import Candidate, Draft, Statement
+from qa.passages import place
 from qa.verify import supports
 from qa.version import IndexVersion
 
@@ -25,6 +26,13 @@ class Citation:
     """The sentence quoted from it; text[span[0]:span[1]] == quote."""
     span: tuple[int, int]
     score: float
+    page: int | None = None
+    """The PDF page the paragraph is on; None for files without pages."""
+
+    @property
+    def place(self) -> str:
+        """Where in the article: "p. 3 ¶12" for a PDF, "¶12" otherwise."""
+        return place(self.paragraph, self.page)
 
 
 @dataclass(frozen=True)
@@ -152,6 +160,7 @@ def _citation(n: int, candidate: Candidate, version: IndexVersion) -> Citation:
         quote=candidate.text,
         span=(candidate.start, candidate.end),
         score=round(candidate.score, 4),
+        page=passage.page,
     )
 
 

@@ -182,7 +182,7 @@ def _show(engine: Engine, args: argparse.Namespace, out: TextIO) -> None:
             print(f"  line {d.position} [{d.reason}]: {d.text}", file=out)
         return
     for p in view.passages:
-        label = f"¶{p.paragraph}" + (f".{p.part}" if p.parts > 1 else "")
+        label = p.place + (f".{p.part}" if p.parts > 1 else "")
         print(textwrap.fill(p.text, width=100, initial_indent=f"{label:>5} ", subsequent_indent=" " * 6), file=out)
 
 
@@ -265,7 +265,7 @@ def format_answer(answer: Answer) -> str:
             lines.append(f"\n{label}:")
         for c in citations:
             meta = ", ".join(x for x in (c.source, c.date) if x)
-            lines.append(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''} — {c.article_id} ¶{c.paragraph}")
+            lines.append(f"[{c.n}] {c.title}{f' ({meta})' if meta else ''} — {c.article_id} {c.place}")
             lines.append(textwrap.fill(f"“{c.quote}”", width=100, initial_indent="    ", subsequent_indent="    "))
     return "\n".join(lines)
 
@@ -277,7 +277,7 @@ def format_results(response: SearchResponse) -> str:
     if response.searched_for != response.query:
         lines.append(f"(searched for: {response.searched_for})")
     for rank, r in enumerate(response.results, start=1):
-        lines.append(f"{rank}. {r.passage.article_id} ¶{r.passage.paragraph}  {r.title}  (score {r.score:.2f})")
+        lines.append(f"{rank}. {r.passage.article_id} {r.passage.place}  {r.title}  (score {r.score:.2f})")
         lines.append(textwrap.fill(r.passage.text, width=100, initial_indent="   ", subsequent_indent="   "))
     return "\n".join(lines)
 

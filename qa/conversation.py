@@ -17,7 +17,7 @@ RELATED_NOTE = "Related passages (not an answer):"
 
 
 def _meta(citation: Citation) -> str:
-    parts = [citation.source, citation.date, f"{citation.article_id} ¶{citation.paragraph}"]
+    parts = [citation.source, citation.date, f"{citation.article_id} {citation.place}"]
     return ", ".join(p for p in parts if p)
 
 
@@ -73,7 +73,7 @@ def markdown(answers: Sequence[Answer], title: str = "corpus-qa conversation") -
             lines += ["**Sources**" if answer.answered else f"**{RELATED_NOTE}**", ""]
             for c in cards:
                 where = ", ".join(_md(p) for p in (c.source, c.date) if p)
-                place = f"`{c.article_id.replace('`', '')}` ¶{c.paragraph}"
+                place = f"`{c.article_id.replace('`', '')}` {c.place}"
                 lines.append(f"{c.n}. **{_md(c.title)}** — {where + ', ' if where else ''}{place}")
                 lines.append(f"   > {_md(c.quote)}")
             lines.append("")

@@ -64,6 +64,7 @@ class SearchResponse:
                     "article_id": r.passage.article_id,
                     "title": r.title,
                     "paragraph": r.passage.paragraph,
+                    "page": r.passage.page,
                     "passage_id": r.passage.passage_id,
                     "text": r.passage.text,
                     "score": r.score,

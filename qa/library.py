@@ -56,7 +56,7 @@ def safe_name(name: str) -> str:
     folded = unicodedata.normalize("NFKD", base.casefold()).encode("ascii", "ignore").decode()
     stem, dot, suffix = folded.rpartition(".")
     if not dot or f".{suffix}" not in SUFFIXES:
-        raise UploadRefused(f"{_shown(name)}: unsupported file type; use .txt, .md or .html")
+        raise UploadRefused(f"{_shown(name)}: unsupported file type; use .txt, .md, .html, .pdf or .docx")
     stem = _UNSAFE.sub("-", stem).strip(".-_")[:MAX_STEM_CHARS].strip(".-_")
     if not stem or stem.split(".")[0] in _RESERVED:
         stem = f"article-{stem}" if stem else "article"

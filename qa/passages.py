@@ -21,6 +21,8 @@ class Passage:
     text: str
     part: int = 1
     parts: int = 1
+    page: int | None = None
+    """The page the paragraph is on, for a PDF."""
 
     @property
     def passage_id(self) -> str:
@@ -33,6 +35,11 @@ class Passage:
         return text_hash(self.text)
 
 
+def place(paragraph: int, page: int | None) -> str:
+    """Where a paragraph is, as citations show it: "p. 3 ¶12" in a PDF, "¶12" elsewhere."""
+    return f"p. {page} ¶{paragraph}" if page else f"¶{paragraph}"
+
+
 def text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -42,8 +49,10 @@ def passages_of(article: Article, max_words: int = MAX_WORDS) -> list[Passage]:
     passages: list[Passage] = []
     for number, paragraph in enumerate(article.paragraphs, start=1):
         chunks = split_long(paragraph, max_words)
+        page = article.page(number)
         passages.extend(
-            Passage(article.article_id, number, chunk, part, len(chunks)) for part, chunk in enumerate(chunks, start=1)
+            Passage(article.article_id, number, chunk, part, len(chunks), page)
+            for part, chunk in enumerate(chunks, start=1)
         )
     return passages
 

@@ -100,7 +100,7 @@ def sources_html(answer: Answer, show_scores: bool = False, chosen: int | None =
 
 def _card(citation: Citation, show_scores: bool, agreeing: int, cited: bool, chosen: bool) -> str:
     label = f"[{citation.n}]" if cited else f"Related {citation.n}"
-    meta = [citation.source, citation.date, f"¶{citation.paragraph}", citation.article_id]
+    meta = [citation.source, citation.date, citation.place, citation.article_id]
     if cited and agreeing > 1:
         meta.append(f"{agreeing} sources agree")
     if show_scores:
@@ -129,7 +129,7 @@ def context_html(context: Context, quote_span: tuple[int, int] | None = None) ->
         focus = i == context.focus
         text = highlight(passage.text, quote_span) if focus and quote_span else html.escape(passage.text)
         css = "qa-para qa-focus" if focus else "qa-para"
-        rows.append(f'<p class="{css}"><span class="qa-pnum">¶{passage.paragraph}</span> {text}</p>')
+        rows.append(f'<p class="{css}"><span class="qa-pnum">{passage.place}</span> {text}</p>')
     return (
         f'<div class="qa-context"><h3>{html.escape(article.display_title)}</h3>'
         f'<div class="qa-meta">{html.escape(meta)}</div>{"".join(rows)}</div>'
@@ -140,7 +140,7 @@ def source_choices(answer: Answer) -> list[tuple[str, str]]:
     """(label, passage id) pairs for picking a source to read in context."""
     cards = answer.citations if answer.answered else answer.related
     prefix = "" if answer.answered else "related "
-    return [(_shorten(f"{prefix}[{c.n}] {c.title} ¶{c.paragraph}"), c.passage_id) for c in cards]
+    return [(_shorten(f"{prefix}[{c.n}] {c.title} {c.place}"), c.passage_id) for c in cards]
 
 
 def _shorten(label: str, limit: int = 90) -> str:

@@ -1,6 +1,7 @@
-"""Turn one article file (.txt, .md, .html) into plain paragraphs and metadata.
+"""Turn one article file (.txt, .md, .html, .pdf, .docx) into plain paragraphs and metadata.
 
-Decoding tries UTF-8 and byte-order marks first, then charset detection; HTML goes
+PDF and DOCX are told by their content (qa.documents), whatever the file is called.
+Decoding text tries UTF-8 and byte-order marks first, then charset detection; HTML goes
 through trafilatura's main-text extraction, Markdown through markdown-it's parser.
 """
 
@@ -12,9 +13,11 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.documents import DocumentError, kind_of, read_document
 from qa.errors import QAError
 
-SUFFIXES = (".txt", ".md", ".html", ".htm")
+DOCUMENT_SUFFIXES = (".pdf", ".docx")
+SUFFIXES = (".txt", ".md", ".html", ".htm", *DOCUMENT_SUFFIXES)
 MAX_FILE_BYTES = 5 * 1024 * 1024
 _CONTROL_SHARE_LIMIT = 0.01
 _WRAP_MIN_CHARS = 50
@@ -43,13 +46,15 @@ class RawArticle:
     encoding: str = "utf-8"
     headed: bool = False
     """The text's first line stands alone (a blank line follows it), as a headline does."""
+    pages: list[int] | None = None
+    """For a PDF, the page each paragraph is on (from 1); None for files without pages."""
 
 
 def read_article(path: Path) -> RawArticle:
     """Read and decode one file; raise UnreadableArticle with a reason a user can act on."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
-        raise UnreadableArticle(f"unsupported file type {suffix or '(none)'}; use .txt, .md or .html")
+        raise UnreadableArticle(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .pdf or .docx")
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
@@ -57,17 +62,46 @@ def read_article(path: Path) -> RawArticle:
         data = path.read_bytes()
     except OSError as exc:
         raise UnreadableArticle(f"cannot read file: {exc.strerror or exc}") from exc
-    text, encoding = decode(data)
-    if suffix in (".html", ".htm"):
-        raw = _from_html(text)
-    elif suffix == ".md":
-        raw = _from_markdown(text)
+    kind = kind_of(data)
+    if kind is not None:
+        raw, encoding = _from_document(data, kind), kind
+    elif suffix in DOCUMENT_SUFFIXES:
+        raise UnreadableArticle(f"named {suffix} but it is not a {suffix[1:].upper()} file")
     else:
-        raw = RawArticle(paragraphs=split_paragraphs(text), headed=first_line_alone(text))
-    paragraphs = [p for p in (normalize_space(p) for p in raw.paragraphs) if p]
-    if not paragraphs:
+        text, encoding = decode(data)
+        if suffix in (".html", ".htm"):
+            raw = _from_html(text)
+        elif suffix == ".md":
+            raw = _from_markdown(text)
+        else:
+            raw = RawArticle(paragraphs=split_paragraphs(text), headed=first_line_alone(text))
+    pages = raw.pages or [0] * len(raw.paragraphs)
+    kept = [(q, page) for q, page in zip((normalize_space(p) for p in raw.paragraphs), pages, strict=True) if q]
+    if not kept:
         raise UnreadableArticle("no text found")
-    return RawArticle(paragraphs, raw.title, raw.source, raw.date, encoding, raw.headed)
+    return RawArticle(
+        [q for q, _ in kept],
+        raw.title,
+        raw.source,
+        raw.date,
+        encoding,
+        raw.headed,
+        [page for _, page in kept] if raw.pages else None,
+    )
+
+
+def _from_document(data: bytes, kind: str) -> RawArticle:
+    try:
+        document = read_document(data, kind)
+    except DocumentError as exc:
+        raise UnreadableArticle(str(exc)) from exc
+    paragraphs: list[str] = []
+    pages: list[int] = []
+    for number, text in enumerate(document.pages, start=1):
+        found = split_paragraphs(text)
+        paragraphs += found
+        pages += [number] * len(found)
+    return RawArticle(paragraphs, document.title, pages=pages if document.paged else None)
 
 
 def decode(data: bytes) -> tuple[str, str]:

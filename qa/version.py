@@ -16,6 +16,7 @@ from qa import ann
 from qa.articles import Dropped
 from qa.errors import IndexCorruptError, IndexMismatchError
 from qa.keywords import KeywordIndex
+from qa.passages import place
 from qa.segments import Segment, Segments
 from qa.writer import DELTA, FORMAT_VERSION, Manifest, SentenceRecord
 
@@ -48,6 +49,12 @@ class PassageRecord:
     part: int
     parts: int
     text: str
+    page: int | None = None
+    """The page of a PDF the paragraph is on."""
+
+    @property
+    def place(self) -> str:
+        return place(self.paragraph, self.page)
 
 
 class IndexVersion:
@@ -233,5 +240,5 @@ class IndexVersion:
             self._db.close()
 
 
-_PASSAGE_COLUMNS = "row, passage_id, article_id, paragraph, part, parts, text"
+_PASSAGE_COLUMNS = "row, passage_id, article_id, paragraph, part, parts, text, page"
 _ARTICLE_COLUMNS = "article_id, path, title, display_title, source, date, paragraphs, content_hash, indexed_at"

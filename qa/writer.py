@@ -25,10 +25,11 @@ from qa.articles import Article
 from qa.keywords import KeywordIndex
 from qa.passages import Passage
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """2: sentence vectors (sentences.npy) and their offsets, for answers built from sentences.
 3: a delta segment (delta/) beside the base, and base articles it hides.
-4: passage vectors are the mean of their sentences' vectors, not encoded whole."""
+4: passage vectors are the mean of their sentences' vectors, not encoded whole.
+5: passages record the page they are on (PDF), for citations that say "p. 3 ¶2"."""
 BASE_FILES = ("vectors.faiss", "sentences.npy", "passages.sqlite", "bm25")
 """The base segment's files, at the top of a version folder."""
 DELTA = "delta"
@@ -36,7 +37,7 @@ _SCHEMA = """
 CREATE TABLE articles (article_id TEXT PRIMARY KEY, path TEXT, title TEXT, display_title TEXT,
     source TEXT, date TEXT, paragraphs INTEGER, content_hash TEXT, indexed_at TEXT, dropped TEXT);
 CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, article_id TEXT,
-    paragraph INTEGER, part INTEGER, parts INTEGER, text TEXT, text_hash TEXT);
+    paragraph INTEGER, part INTEGER, parts INTEGER, text TEXT, text_hash TEXT, page INTEGER);
 CREATE INDEX passages_by_article ON passages (article_id, paragraph, part);
 CREATE TABLE sentences (row INTEGER PRIMARY KEY, passage_row INTEGER, start INTEGER, end INTEGER);
 CREATE INDEX sentences_by_passage ON sentences (passage_row);
@@ -200,9 +201,19 @@ def write_segment(
             ],
         )
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (row_offset + row, p.passage_id, p.article_id, p.paragraph, p.part, p.parts, p.text, p.text_hash)
+                (
+                    row_offset + row,
+                    p.passage_id,
+                    p.article_id,
+                    p.paragraph,
+                    p.part,
+                    p.parts,
+                    p.text,
+                    p.text_hash,
+                    p.page,
+                )
                 for row, p in enumerate(content.passages)
             ],
         )

@@ -112,7 +112,7 @@ def test_scan_skips_bad_files_with_reasons_and_keeps_the_rest(corpus: Path) -> N
     assert skipped["empty.txt"] == "file is empty"
     assert "binary" in skipped["binary.txt"]
     assert "no reporting left" in skipped["chrome.html"]
-    assert "unsupported file type .pdf" in skipped["notes.pdf"]
+    assert "the PDF cannot be read" in skipped["notes.pdf"]
     assert "same article id as good.md" in skipped["good.txt"]
     assert ".hidden.txt" not in skipped
     assert before == {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in corpus.rglob("*") if p.is_file()}

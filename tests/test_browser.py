@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from tests.conftest import ROOT, SEED_CORPUS, serve_app, write
+from tests.documents import make_pdf
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -233,6 +234,33 @@ def test_upload_rebuild_and_ask_the_new_article(page: tuple[Page, Path, list[str
     assert "<script>" in browser.inner_text("#sources")
     assert browser.evaluate("() => window.__pwned") is None
     assert not [u for u in foreign if "evil.example" in u]
+
+
+def test_an_uploaded_pdf_is_answered_with_a_page_numbered_citation(
+    page: tuple[Page, Path, list[str]], tmp_path: Path
+) -> None:
+    browser, corpus, _ = page
+    pdf = make_pdf(
+        [
+            ["Port authority bulletin", "The grain convoy left Tartus at dawn under naval escort."],
+            ["Officials said the ships reached Latakia by noon.", "Pilot Lina Sabbagh guided the first tanker in."],
+        ],
+        title="Port bulletin",
+    )
+    browser.get_by_role("tab", name="Articles").click()
+    browser.locator("#upload input[type=file]").set_input_files([str(write(tmp_path, "bulletin.pdf", pdf))])
+    browser.locator("#upload").get_by_text("bulletin", exact=False).first.wait_for(timeout=30_000)
+    browser.click("#add")
+    browser.wait_for_function(
+        "() => document.querySelector('#report textarea').value.includes('bulletin')", timeout=120_000
+    )
+    assert "added: bulletin.pdf" in browser.input_value("#report textarea")
+    assert (corpus / "bulletin.pdf").read_bytes() == pdf
+    browser.get_by_role("tab", name="Ask").click()
+    new_conversation(browser)
+    ask(browser, "Who guided the first tanker in?", "Lina Sabbagh")
+    browser.wait_for_function("() => document.querySelector('#sources').innerText.includes('p. 2 ¶')")
+    assert "Port bulletin" in browser.inner_text("#sources")
 
 
 def test_a_saved_conversation_survives_a_restart(page: tuple[Page, Path, list[str]], tmp_path: Path) -> None:

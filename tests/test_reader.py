@@ -91,8 +91,8 @@ def test_empty_and_binary_data_are_refused(data: bytes, reason: str) -> None:
 
 
 def test_unsupported_suffix_and_oversized_file_are_refused(corpus: Path) -> None:
-    with pytest.raises(UnreadableArticle, match=r"unsupported file type \.pdf"):
-        read_article(write(corpus, "a.pdf", "text"))
+    with pytest.raises(UnreadableArticle, match=r"unsupported file type \.rtf"):
+        read_article(write(corpus, "a.rtf", "text"))
     big = write(corpus, "big.txt", "")
     with big.open("wb") as handle:
         handle.truncate(MAX_FILE_BYTES + 1)
