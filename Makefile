@@ -34,9 +34,14 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# The browser tests drive Debian's chromium with Playwright (no browser download).
-browser:
+# The browser tests drive Debian's chromium with Playwright (no browser download), and
+# check accessibility with axe-core from npm (installed beside the venv).
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+browser: $(AXE)
 	@test -x /usr/bin/chromium || apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@4
 
 test: lint browser
 	$(BIN)/python -m pytest

@@ -95,7 +95,7 @@ def sources_html(answer: Answer, show_scores: bool = False, chosen: int | None =
         return '<div class="qa-sources"><p>No passages.</p></div>'
     agree = {n: s.agreeing for s in answer.sentences for n in s.cites}
     body = "".join(_card(c, show_scores, agree.get(c.n, 1), answer.answered, c.n == chosen) for c in cards)
-    return f'<div class="qa-sources"><h3>{heading}</h3>{body}</div>'
+    return f'<div class="qa-sources"><h2>{heading}</h2>{body}</div>'
 
 
 def _card(citation: Citation, show_scores: bool, agreeing: int, cited: bool, chosen: bool) -> str:
