@@ -106,6 +106,10 @@ CONFIRM_DELETE_JS = (
     "(chosen, current) => (chosen && confirm('Delete this saved conversation?')) ? [chosen, current] : [null, current]"
 )
 """Deleting asks first in the browser; a cancelled or empty choice reaches the handler as null."""
+CONFIRM_REMOVE_JS = (
+    "(chosen, password) => (chosen && confirm('Remove ' + chosen + ' from the corpus? Its file is kept and can be "
+    "restored.')) ? [chosen, password] : [null, password]"
+)
 RESPOND_OUTPUTS = 10
 """The question box, chat, answers, the five source-panel outputs, the conversation id and the saved list."""
 COPY_JS = "(text) => { if (text && navigator.clipboard) { navigator.clipboard.writeText(text); } }"
@@ -313,15 +317,16 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def articles() -> tuple[str, list[list[Any]], Any, Any]:
+    def articles() -> tuple[str, list[list[Any]], Any, Any, Any]:
         status = engine.status()
-        ids = [a.article_id for a in status.articles]
         titled = [(present.article_choice(a), a.article_id) for a in status.articles]
+        kept = library.kept_files(engine.settings.index_dir / "removed")
         return (
             present.status_markdown(status),
             present.articles_rows(status),
-            gr.update(choices=ids, value=None),
+            gr.update(choices=titled, value=None),
             gr.update(choices=titled),
+            gr.update(choices=[(f"{k.original} (removed {k.removed_at} UTC)", k.path.name) for k in kept], value=None),
         )
 
     def add_files(
@@ -352,9 +357,21 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         except QAError as exc:
             return f"refused: {exc}"
         gone = engine.settings.corpus_dir / record.path
-        return "\n".join(
-            [f"removed {removed.article_id}; the file is kept at {removed.kept_at}", _rebuild(progress, [gone])]
-        )
+        note = f"removed {removed.article_id}; its file is kept in {removed.kept_at.parent} and can be restored below"
+        return "\n".join([note, _rebuild(progress, [gone])])
+
+    def restore_article(
+        kept_name: str | None, password: str, request: gr.Request, progress: gr.Progress = gr.Progress()
+    ) -> str:
+        _admit(password, request)
+        if not kept_name:
+            return "Pick a removed article to restore."
+        trash = engine.settings.index_dir / "removed"
+        try:
+            restored = library.restore(engine.settings.corpus_dir, trash / Path(kept_name).name, trash)
+        except QAError as exc:
+            return f"refused: {exc}"
+        return "\n".join([restored.note, _rebuild(progress, [restored.path])])
 
     def rebuild(password: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:
         _admit(password, request)
@@ -475,7 +492,11 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         with gr.Tab("Articles") as articles_tab:
             status = gr.Markdown(elem_id="status")
             table = gr.Dataframe(
-                headers=["id", "title", "source", "date", "paragraphs", "indexed"], interactive=False, wrap=True
+                headers=["id", "title", "source", "date", "paragraphs", "indexed"],
+                interactive=False,
+                wrap=True,
+                column_widths=["22%", "38%", "10%", "10%", "8%", "12%"],
+                elem_id="articles",
             )
             password = gr.Textbox(
                 label="Admin password", type="password", visible=gate.needs_password, elem_id="password"
@@ -495,13 +516,20 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
                     chosen = gr.Dropdown(
                         label="Article to remove", choices=[], allow_custom_value=True, elem_id="remove-choice"
                     )
-                    remove_button = gr.Button("Remove from the index", variant="stop")
+                    remove_button = gr.Button("Remove from the index", variant="stop", elem_id="remove")
+                    kept = gr.Dropdown(label="Removed article to restore", choices=[], elem_id="restore-choice")
+                    restore_button = gr.Button("Restore", elem_id="restore")
                     rebuild_button = gr.Button("Sync with the corpus folder", elem_id="rebuild")
             report = gr.Textbox(label="What happened", lines=6, interactive=False, elem_id="report")
-            listing = [status, table, chosen, within]
+            listing = [status, table, chosen, within, kept]
             articles_tab.select(articles, None, listing, api_visibility="private")
-            add_button.click(add_files, [files, password], report, api_name="add").then(articles, None, listing)
-            remove_button.click(remove_article, [chosen, password], report, api_name="remove").then(
+            add_button.click(add_files, [files, password], report, api_name="add").then(articles, None, listing).then(
+                lambda: None, None, files
+            )
+            remove_button.click(
+                remove_article, [chosen, password], report, api_name="remove", js=CONFIRM_REMOVE_JS
+            ).then(articles, None, listing)
+            restore_button.click(restore_article, [kept, password], report, api_name="restore").then(
                 articles, None, listing
             )
             rebuild_button.click(rebuild, password, report, api_name="rebuild").then(articles, None, listing)

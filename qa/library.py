@@ -26,6 +26,8 @@ from qa.writer import fsync_dir
 MAX_STEM_CHARS = 80
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
 _UNSAFE = re.compile(r"[^a-z0-9._-]+")
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+_KEPT = re.compile(r"^(\d{8}T\d{12}Z)-(.+)$")
 
 
 class UploadRefused(QAError):
@@ -44,6 +46,17 @@ class Added:
 class Removed:
     article_id: str
     kept_at: Path
+
+
+@dataclass(frozen=True)
+class KeptFile:
+    """A removed article's file in the index folder's `removed/`, which can be restored."""
+
+    path: Path
+    original: str
+    """The file name it had in the corpus."""
+    removed_at: str
+    """When it was removed, as `YYYY-MM-DD HH:MM` UTC."""
 
 
 def safe_name(name: str) -> str:
@@ -120,8 +133,35 @@ def remove(corpus_dir: Path, relative_path: str, trash_dir: Path) -> Removed:
     if not source.is_relative_to(corpus) or not source.is_file():
         raise UploadRefused(f"{relative_path}: not an article file in the corpus folder")
     trash_dir.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    stamp = datetime.now(UTC).strftime(_STAMP)
     kept = trash_dir / f"{stamp}-{source.name}"
     shutil.move(source, kept)
     fsync_dir(source.parent)
     return Removed(article_id_for(source, corpus), kept)
+
+
+def kept_files(trash_dir: Path) -> list[KeptFile]:
+    """Removed articles that can be restored, the most recently removed first."""
+    found = []
+    for path in trash_dir.iterdir() if trash_dir.is_dir() else ():
+        match = _KEPT.match(path.name)
+        if match and path.is_file():
+            when = datetime.strptime(match.group(1), _STAMP).strftime("%Y-%m-%d %H:%M")
+            found.append(KeptFile(path, match.group(2), when))
+    return sorted(found, key=lambda k: k.path.name, reverse=True)
+
+
+def restore(corpus_dir: Path, kept: Path, trash_dir: Path) -> Added:
+    """Move a removed article's file back into the corpus under its old name (or name-2 when
+    another article has taken it)."""
+    trash = trash_dir.resolve()
+    source = kept.resolve()
+    match = _KEPT.match(source.name)
+    if not source.is_relative_to(trash) or not source.is_file() or not match:
+        raise UploadRefused(f"{kept.name}: not a removed article in {trash_dir}")
+    data = source.read_bytes()
+    target, note = _free_path(corpus_dir, safe_name(match.group(2)), data)
+    shutil.move(source, target)
+    fsync_dir(corpus_dir)
+    shown = f"{match.group(2)} restored" + (f" as {target.name}" if target.name != match.group(2) else "")
+    return Added(article_id_for(target, corpus_dir), target, shown + (f" ({note})" if note else ""))

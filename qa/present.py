@@ -211,10 +211,10 @@ def format_report(report: SyncReport, settings: Settings) -> str:
             lines.append(f"  passages: {report.passages} in the index, with {report.sentences} sentences")
         else:
             lines.append(
-                f"  passages: {report.passages} in the index; {report.delta_passages} of new or changed "
-                f"articles written beside the unchanged base"
+                f"  passages: {report.passages} in the index; {report.delta_passages} from the new or changed "
+                f"articles, the others left as they were"
             )
-        lines.append(f"  vectors: {report.embedded} embedded, the rest reused from the cache")
+        lines.append(f"  vectors: {report.embedded} embedded; the others were known from earlier runs")
         for label, ids in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
             lines.extend(f"  {label}: {article_id}" for article_id in ids)
     lines.extend(f"  skipped {s.path}: {s.reason}" for s in report.skipped)

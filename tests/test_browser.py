@@ -258,6 +258,8 @@ def test_upload_rebuild_and_ask_the_new_article(page: tuple[Page, Path, list[str
     assert "refused: blob.txt: binary file" in text
     assert {p.name for p in corpus.iterdir()} == {*before, "convoy.txt"}
     assert all((corpus / name).read_bytes() == data for name, data in before.items())
+    browser.wait_for_function("() => !document.querySelector('#upload').innerText.includes('blob')")
+    assert "beside the unchanged base" not in text
     browser.get_by_role("tab", name="Ask").click()
     ask(browser, "Who is the harbour master of Tartus?", "Omar Haddad")
     browser.wait_for_selector("#sources .qa-source")
@@ -295,6 +297,42 @@ def test_an_uploaded_pdf_is_answered_with_a_page_numbered_citation(
     ask(browser, "Who guided the first tanker in?", "Lina Sabbagh")
     browser.wait_for_function("() => document.querySelector('#sources').innerText.includes('p. 2 ¶')")
     assert "Port bulletin" in browser.inner_text("#sources")
+
+
+def test_remove_asks_first_and_a_removed_article_can_be_restored(page: tuple[Page, Path, list[str]]) -> None:
+    browser, corpus, _ = page
+    browser.get_by_role("tab", name="Articles").click()
+    header = browser.locator("#articles th", has_text="paragraphs").first
+    assert header.bounding_box()["height"] < 60, "the header wraps letter by letter"
+    asked: list[str] = []
+
+    def answer(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss() if len(asked) == 1 else dialog.accept()
+
+    browser.on("dialog", answer)
+    for _ in ("dismissed", "accepted"):
+        browser.click("#remove-choice input")
+        browser.get_by_role("option", name="(003_f229a520fc9a1687)", exact=False).click()
+        browser.click("#remove")
+        browser.wait_for_timeout(1000)
+        if len(asked) == 1:
+            assert (corpus / "003_f229a520fc9a1687.txt").exists(), "removed although the user said no"
+    browser.wait_for_function(
+        "() => document.querySelector('#report textarea').value.includes('can be restored')", timeout=60_000
+    )
+    assert "Remove 003_f229a520fc9a1687 from the corpus?" in asked[0]
+    assert not (corpus / "003_f229a520fc9a1687.txt").exists()
+    browser.remove_listener("dialog", answer)
+    browser.click("#restore-choice input")
+    browser.get_by_role("option", name="003_f229a520fc9a1687.txt (removed", exact=False).click()
+    browser.click("#restore")
+    browser.wait_for_function(
+        "() => document.querySelector('#report textarea').value.includes('restored')", timeout=60_000
+    )
+    assert (corpus / "003_f229a520fc9a1687.txt").exists()
+    browser.wait_for_function("() => document.querySelector('#articles').innerText.includes('003_f229a520fc9a1687')")
+    browser.get_by_role("tab", name="Ask").click()
 
 
 def test_a_saved_conversation_survives_a_restart(page: tuple[Page, Path, list[str]], tmp_path: Path) -> None:

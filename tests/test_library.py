@@ -1,10 +1,11 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from qa.library import UploadRefused, add, remove, safe_name
+from qa.library import UploadRefused, add, kept_files, remove, restore, safe_name
 from qa.reader import MAX_FILE_BYTES
 
 TEXT = b"Rescue teams pulled a fisherman named Tom Alder from the sea on Friday.\n"
@@ -80,3 +81,29 @@ def test_removed_articles_are_kept_outside_the_corpus(corpus: Path, tmp_path: Pa
     assert not (corpus / "gone.txt").exists()
     with pytest.raises(UploadRefused):
         remove(corpus, "../outside.txt", tmp_path / "removed")
+
+
+def test_a_removed_article_can_be_restored(corpus: Path, tmp_path: Path) -> None:
+    trash = tmp_path / "removed"
+    add(corpus, "gone.txt", TEXT)
+    remove(corpus, "gone.txt", trash)
+    (kept,) = kept_files(trash)
+    assert kept.original == "gone.txt"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", kept.removed_at)
+    restored = restore(corpus, kept.path, trash)
+    assert restored.article_id == "gone"
+    assert (corpus / "gone.txt").read_bytes() == TEXT
+    assert kept_files(trash) == []
+    with pytest.raises(UploadRefused, match="not a removed article"):
+        restore(corpus, corpus / "gone.txt", trash)
+
+
+def test_a_restore_never_overwrites_a_newer_article(corpus: Path, tmp_path: Path) -> None:
+    trash = tmp_path / "removed"
+    add(corpus, "gone.txt", TEXT)
+    remove(corpus, "gone.txt", trash)
+    add(corpus, "gone.txt", b"A different report about the harbour, written later.\n")
+    restored = restore(corpus, kept_files(trash)[0].path, trash)
+    assert restored.path.name == "gone-2.txt"
+    assert "restored as gone-2.txt" in restored.note
+    assert (corpus / "gone.txt").read_bytes().startswith(b"A different report")
