@@ -317,7 +317,7 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
-    def articles() -> tuple[str, list[list[Any]], Any, Any, Any]:
+    def articles() -> tuple[str, list[list[Any]], Any, Any, Any, Any]:
         status = engine.status()
         titled = [(present.article_choice(a), a.article_id) for a in status.articles]
         kept = library.kept_files(engine.settings.index_dir / "removed")
@@ -327,6 +327,7 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
             gr.update(choices=titled, value=None),
             gr.update(choices=titled),
             gr.update(choices=[(f"{k.original} (removed {k.removed_at} UTC)", k.path.name) for k in kept], value=None),
+            gr.update(choices=titled),
         )
 
     def add_files(
@@ -372,6 +373,47 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
         except QAError as exc:
             return f"refused: {exc}"
         return "\n".join([restored.note, _rebuild(progress, [restored.path])])
+
+    def read_article(article_id: str | None, show_dropped: bool) -> tuple[str, str, str, str]:
+        """The article's cleaned text, and its details to edit."""
+        if not article_id:
+            return "", "", "", ""
+        try:
+            view = engine.show(article_id)
+        except QAError as exc:
+            gr.Warning(str(exc))
+            return "", "", "", ""
+        record = view.article
+        return present.article_html(view, show_dropped), record.title or "", record.source or "", record.date or ""
+
+    def describe_article(
+        article_id: str | None,
+        title: str,
+        source: str,
+        date: str,
+        password: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),
+    ) -> str:
+        _admit(password, request)
+        if not article_id:
+            return "Pick an article to edit first."
+        progress(0, desc="Saving the details")
+        try:
+            report = engine.describe(article_id, title, source, date)
+        except QAError as exc:
+            return f"refused: {exc}"
+        finally:
+            release_free_memory()
+        return "\n".join([f"details of {article_id} saved", present.format_report(report, engine.settings)])
+
+    def search_passages(query: str, k: float) -> str:
+        try:
+            response = engine.search(query, k=int(k))
+            return present.results_html(response, engine.version().keywords.terms)
+        except QAError as exc:
+            gr.Warning(str(exc))
+            return gr.skip()
 
     def rebuild(password: str, request: gr.Request, progress: gr.Progress = gr.Progress()) -> str:
         _admit(password, request)
@@ -489,6 +531,18 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
 
             clear.click(reset, None, outputs[1:], api_visibility="private")
             chatbot.clear(reset, None, outputs[1:], api_visibility="private")
+        with gr.Tab("Search passages"):
+            with gr.Row():
+                query = gr.Textbox(
+                    label="Find passages",
+                    placeholder="Words or a question…",
+                    submit_btn="Search",
+                    elem_id="query",
+                    scale=4,
+                )
+                how_many = gr.Slider(1, 50, value=10, step=1, label="Passages", scale=1)
+            results = gr.HTML(elem_id="results")
+            query.submit(search_passages, [query, how_many], results, api_visibility="private")
         with gr.Tab("Articles") as articles_tab:
             status = gr.Markdown(elem_id="status")
             table = gr.Dataframe(
@@ -521,8 +575,24 @@ def make_demo(engine: Engine, gate: AdminGate) -> gr.Blocks:
                     restore_button = gr.Button("Restore", elem_id="restore")
                     rebuild_button = gr.Button("Sync with the corpus folder", elem_id="rebuild")
             report = gr.Textbox(label="What happened", lines=6, interactive=False, elem_id="report")
-            listing = [status, table, chosen, within, kept]
+            with gr.Accordion("Read an article", open=False, elem_id="reader"):
+                with gr.Row():
+                    reading = gr.Dropdown(label="Article", choices=[], elem_id="reader-choice", scale=3)
+                    show_dropped = gr.Checkbox(label="Show the lines cleaning dropped", elem_id="reader-dropped")
+                with gr.Row():
+                    edit_title = gr.Textbox(label="Title", elem_id="edit-title", scale=3)
+                    edit_source = gr.Textbox(label="Source (outlet)", elem_id="edit-source")
+                    edit_date = gr.Textbox(label="Date (YYYY-MM-DD)", elem_id="edit-date")
+                save_details = gr.Button("Save details", elem_id="save-details")
+                article_view = gr.HTML(elem_id="article-view")
+            details = [edit_title, edit_source, edit_date]
+            for trigger in (reading.change, show_dropped.change):
+                trigger(read_article, [reading, show_dropped], [article_view, *details], api_visibility="private")
+            listing = [status, table, chosen, within, kept, reading]
             articles_tab.select(articles, None, listing, api_visibility="private")
+            save_details.click(describe_article, [reading, *details, password], report, api_name="describe").then(
+                articles, None, listing
+            ).then(read_article, [reading, show_dropped], [article_view, *details])
             add_button.click(add_files, [files, password], report, api_name="add").then(articles, None, listing).then(
                 lambda: None, None, files
             )

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from qa import metadata
 from qa.answer import draft
 from qa.articles import ArticleMemo, Dropped
 from qa.cite import Answer, render
@@ -161,6 +162,23 @@ class Engine:
             lock_timeout=lock_timeout,
             memo=self._articles,
         )
+
+    def describe(
+        self,
+        article_id: str,
+        title: str | None,
+        source: str | None,
+        date: str | None,
+        *,
+        progress: Progress | None = None,
+    ) -> SyncReport:
+        """Set an article's title, source and date (blank: as cleaning found them), kept
+        beside the corpus (qa.metadata), and re-index that article."""
+        record = self.version().article(article_id)
+        if record is None:
+            raise ArticleNotFoundError(f"no article {article_id!r} in the index; `qa list` shows the ids")
+        metadata.save(self.settings.corpus_dir, article_id, metadata.checked(title, source, date))
+        return self.update([self.settings.corpus_dir / record.path], progress=progress)
 
     def version(self) -> IndexVersion:
         """The live version: built if missing, rebuilt if damaged or from another model,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import metadata
 from qa.articles import Article, ArticleMemo, SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.passages import passages_of, text_hash
@@ -87,12 +88,13 @@ def sync(
     if not corpus_dir.is_dir():
         raise ConfigError(f"corpus folder {corpus_dir} does not exist")
     scan = scan_corpus(corpus_dir, memo)
+    articles = metadata.apply(metadata.load(corpus_dir), scan.articles)
     report = SyncReport(skipped=scan.skipped)
     with store.lock(lock_timeout):
         store.prune()
         previous, report.rebuild_reason = _previous_state(store, embedder.model_name)
         try:
-            report.version = _write(scan.articles, store, embedder, previous, report, full=full, progress=progress)
+            report.version = _write(articles, store, embedder, previous, report, full=full, progress=progress)
         finally:
             if previous is not None:
                 previous.close()

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from qa.cite import CONFLICT_NOTE, Answer, Citation, agreement_note, lead_span
-from qa.engine import Context, Status
+from qa.engine import ArticleView, Context, SearchResponse, Status
 from qa.followup import Turn
 from qa.indexer import SyncReport
 from qa.saved import SavedConversation
@@ -134,6 +134,60 @@ def context_html(context: Context, quote_span: tuple[int, int] | None = None) ->
         f'<div class="qa-context"><h3>{html.escape(article.display_title)}</h3>'
         f'<div class="qa-meta">{html.escape(meta)}</div>{"".join(rows)}</div>'
     )
+
+
+def article_html(view: ArticleView, show_dropped: bool = False) -> str:
+    """A whole article as indexed: its details, every paragraph with its number (and page),
+    and, on request, the lines cleaning dropped with the reason for each."""
+    article = view.article
+    meta = " · ".join(m for m in (article.source, article.date, article.article_id, article.path) if m)
+    parts: dict[int, list[str]] = {}
+    for p in view.passages:
+        parts.setdefault(p.paragraph, []).append(p.text)
+    rows = [
+        f'<p class="qa-para"><span class="qa-pnum">{p.place}</span> {html.escape(" ".join(parts[p.paragraph]))}</p>'
+        for p in view.passages
+        if p.part == 1
+    ]
+    dropped = ""
+    if show_dropped and view.dropped:
+        items = "".join(
+            f"<li><span class='qa-pnum'>line {d.position}</span> "
+            f"<b>{html.escape(d.reason)}</b>: {html.escape(d.text)}</li>"
+            for d in view.dropped
+        )
+        dropped = f"<h4>Dropped while cleaning ({len(view.dropped)})</h4><ul class='qa-dropped'>{items}</ul>"
+    elif show_dropped:
+        dropped = "<p class='qa-meta'>Cleaning dropped nothing from this article.</p>"
+    return (
+        f'<div class="qa-context"><h3>{html.escape(article.display_title)}</h3>'
+        f'<div class="qa-meta">{html.escape(meta)}</div>{"".join(rows)}{dropped}</div>'
+    )
+
+
+def results_html(response: SearchResponse, terms: Callable[[str], list[str]]) -> str:
+    """Search results as cards: rank, title, where, score, and the passage with the words
+    that match the query's keywords highlighted (`terms`: the index's stemmer, which also
+    drops stop words, so "strikes" marks "strike" and "the" marks nothing)."""
+    if not response.results:
+        return f"<p>No passages match {html.escape(response.query)}.</p>"
+    wanted = set(terms(response.searched_for))
+
+    def matches(word: str) -> bool:
+        return bool(wanted & set(terms(word)))
+
+    cards = []
+    for rank, r in enumerate(response.results, start=1):
+        meta = [r.passage.place, r.passage.article_id, f"score {r.score:.2f}"]
+        text = "".join(
+            f"<mark>{html.escape(piece)}</mark>" if matches(piece) else html.escape(piece)
+            for piece in re.split(r"([\w’'-]+)", r.passage.text)
+        )
+        cards.append(
+            f'<div class="qa-source"><div class="qa-source-head"><b>{rank}.</b> {html.escape(r.title)}</div>'
+            f'<div class="qa-meta">{html.escape(" · ".join(meta))}</div><p class="qa-text">{text}</p></div>'
+        )
+    return f'<div class="qa-sources"><h2>Passages</h2>{"".join(cards)}</div>'
 
 
 def source_choices(answer: Answer) -> list[tuple[str, str]]:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
+from qa import metadata
 from qa.articles import Article, ArticleMemo, CorpusFile, SkippedFile, article_id_of
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.indexer import SyncReport, delta_limit, sync, write_articles
@@ -100,6 +101,8 @@ def _update(
     delta = {a: CorpusFile(path, str(corpus_dir / path)) for a, path in previous.delta_articles().items()}
     involved = delta | named
     read = dict(zip(involved, memo.read(list(involved.values()), complete=False), strict=True))
+    edited = metadata.load(corpus_dir)
+    read = {a: metadata.apply(edited, [r])[0] if isinstance(r, Article) else r for a, r in read.items()}
     known = previous.article_states(list(involved))
     if any(isinstance(read[a], str) for a in involved if a not in named):
         return None

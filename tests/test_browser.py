@@ -335,6 +335,45 @@ def test_remove_asks_first_and_a_removed_article_can_be_restored(page: tuple[Pag
     browser.get_by_role("tab", name="Ask").click()
 
 
+def test_passage_search_mode_highlights_the_query(page: tuple[Page, Path, list[str]]) -> None:
+    browser, _, _ = page
+    browser.get_by_role("tab", name="Search passages").click()
+    browser.fill("#query textarea", "Kataib Hezbollah drones")
+    browser.press("#query textarea", "Enter")
+    browser.wait_for_selector("#results .qa-source mark")
+    marked = {m.lower() for m in browser.locator("#results mark").all_inner_texts()}
+    assert {"kataib", "hezbollah"} & marked
+    assert "the" not in marked
+    browser.get_by_role("tab", name="Ask").click()
+
+
+def test_read_an_article_with_its_dropped_lines_and_set_its_details(page: tuple[Page, Path, list[str]]) -> None:
+    browser, corpus, _ = page
+    before = (corpus / "002_dcffd605a21db99b.txt").read_bytes()
+    browser.get_by_role("tab", name="Articles").click()
+    browser.click("#reader .label-wrap")
+    browser.click("#reader-choice input")
+    browser.get_by_role("option", name="(002_dcffd605a21db99b)", exact=False).click()
+    browser.wait_for_selector("#article-view .qa-para")
+    assert browser.locator("#article-view .qa-para").count() >= 10
+    browser.click("#reader-dropped input")
+    browser.wait_for_function("() => document.querySelector('#article-view').innerText.includes('Dropped while')")
+    browser.fill("#edit-title textarea, #edit-title input", "Biden orders second round of strikes")
+    browser.fill("#edit-source textarea, #edit-source input", "Al Jazeera")
+    browser.fill("#edit-date textarea, #edit-date input", "2021-06-28")
+    browser.click("#save-details")
+    browser.wait_for_function(
+        "() => document.querySelector('#report textarea').value.includes('details of 002_dcffd605a21db99b saved')",
+        timeout=60_000,
+    )
+    browser.wait_for_function(
+        "() => document.querySelector('#articles').innerText.includes('Biden orders second round of strikes')"
+    )
+    assert "Al Jazeera" in browser.inner_text("#articles")
+    assert (corpus / "002_dcffd605a21db99b.txt").read_bytes() == before
+    browser.get_by_role("tab", name="Ask").click()
+
+
 def test_a_saved_conversation_survives_a_restart(page: tuple[Page, Path, list[str]], tmp_path: Path) -> None:
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
     browser = page[0].context.browser

@@ -2,8 +2,21 @@ from __future__ import annotations
 
 import re
 
+from qa.articles import Dropped
 from qa.cite import Answer, Citation, Sentence
-from qa.present import chat_markdown, chat_turns, escape_markdown, highlight, markers, sources_html
+from qa.engine import ArticleView, SearchResponse
+from qa.present import (
+    article_html,
+    chat_markdown,
+    chat_turns,
+    escape_markdown,
+    highlight,
+    markers,
+    results_html,
+    sources_html,
+)
+from qa.retrieval import SearchResult
+from qa.version import ArticleRecord, PassageRecord
 
 HOSTILE = (
     '<script>alert(1)</script> <img src=x onerror="alert(2)"> ![](http://evil.example/p.png) '
@@ -72,3 +85,24 @@ def test_chat_turns_read_gradio_messages_back_as_plain_text() -> None:
     turns = chat_turns(history)
     assert [t.role for t in turns] == ["user", "assistant"]
     assert turns[1].content.strip() == "Yair Lapid is Israel's foreign minister."
+
+
+def test_article_view_escapes_text_and_shows_dropped_lines_on_request() -> None:
+    record = ArticleRecord("a", "a.txt", None, "Title <b>", "SANA", "2021-06-28", 1, "h", "2026-01-01")
+    passages = [
+        PassageRecord(0, "a#1", "a", 1, 1, 2, "<script>x</script> first", 3),
+        PassageRecord(1, "a#1.2", "a", 1, 2, 2, "second part.", 3),
+    ]
+    view = ArticleView(record, passages, [Dropped(1, "Skip to content", "navigation")])
+    shown = article_html(view)
+    assert "p. 3 ¶1" in shown
+    assert "&lt;script&gt;x&lt;/script&gt; first second part." in shown
+    assert "Skip to content" not in shown
+    assert "<b>navigation</b>: Skip to content" in article_html(view, show_dropped=True)
+
+
+def test_search_results_mark_the_query_words_by_stem() -> None:
+    passage = PassageRecord(0, "a#2", "a", 2, 1, 1, "The strike hit <three> sites.")
+    response = SearchResponse("strikes", "strikes", [SearchResult(passage, "T", 1.0, 0.5, 2.0)])
+    shown = results_html(response, lambda text: [w.lower().rstrip("s") for w in re.findall(r"\w+", text)])
+    assert "The <mark>strike</mark> hit &lt;three&gt; sites." in shown
