@@ -44,7 +44,8 @@ class Corpus:
         if not files:
             return "Choose one or more .txt, .md, .html, .pdf or .docx files first."
         lines, added = [], []
-        for path in files:
+        for done, path in enumerate(files):
+            progress((done, len(files)), desc=f"Checking and saving {Path(path).name}")
             try:
                 saved = library.add(self.engine.settings.corpus_dir, Path(path).name, Path(path).read_bytes())
                 lines.append(f"added: {saved.note}")
