@@ -69,7 +69,7 @@ class Article:
     def content_hash(self) -> str:
         """Changes whenever anything that is indexed changes, and only then. Kept once
         computed: every sync compares every article's hash, and articles are memoised."""
-        payload = [self.title, self.source, self.date, list(self.paragraphs)]
+        payload: list[object] = [self.title, self.source, self.date, list(self.paragraphs)]
         if self.pages:
             payload.append(list(self.pages))
         return hashlib.sha256(json.dumps(payload).encode()).hexdigest()

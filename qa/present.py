@@ -165,7 +165,7 @@ def article_html(view: ArticleView, show_dropped: bool = False) -> str:
     )
 
 
-def results_html(response: SearchResponse, terms: Callable[[str], list[str]]) -> str:
+def results_html(response: SearchResponse, terms: Callable[[str], Sequence[str]]) -> str:
     """Search results as cards: rank, title, where, score, and the passage with the words
     that match the query's keywords highlighted (`terms`: the index's stemmer, which also
     drops stop words, so "strikes" marks "strike" and "the" marks nothing)."""

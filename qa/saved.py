@@ -72,7 +72,7 @@ class ConversationStore:
             )
         return conversation_id
 
-    def list(self) -> list[SavedConversation]:
+    def recent(self) -> list[SavedConversation]:
         """Saved conversations, the most recently used first."""
         with closing(self._connect()) as db:
             rows = db.execute(

@@ -24,7 +24,7 @@ def test_a_conversation_comes_back_with_its_sources(tmp_path: Path) -> None:
     assert [a.question for a in reopened] == ["Which aircraft?", "Who flew them?"]
     assert reopened[0] == first[0]
     assert reopened[0].citations[0].span == (8, 25)
-    (saved,) = store.list()
+    (saved,) = store.recent()
     assert (saved.title, saved.turns) == ("Which aircraft?", 2)
 
 
@@ -32,12 +32,12 @@ def test_list_rename_and_delete(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path)
     older = store.save(None, [answer("First question " * 20)])
     newer = store.save(None, [answer("Second")])
-    assert [c.conversation_id for c in store.list()] == [newer, older]
-    assert store.list()[1].title.endswith("…")
+    assert [c.conversation_id for c in store.recent()] == [newer, older]
+    assert store.recent()[1].title.endswith("…")
     store.rename(older, "  Strikes   timeline ")
-    assert store.list()[0].title == "Strikes timeline"
+    assert store.recent()[0].title == "Strikes timeline"
     store.delete(older)
-    assert [c.conversation_id for c in store.list()] == [newer]
+    assert [c.conversation_id for c in store.recent()] == [newer]
     with pytest.raises(ConversationNotFoundError):
         store.load(older)
     with pytest.raises(ConversationNotFoundError):
@@ -49,5 +49,5 @@ def test_list_rename_and_delete(tmp_path: Path) -> None:
 def test_a_damaged_file_is_set_aside_not_deleted(tmp_path: Path) -> None:
     (tmp_path / "conversations.sqlite").write_bytes(b"not a database" * 100)
     store = ConversationStore(tmp_path)
-    assert store.list() == []
+    assert store.recent() == []
     assert [p.name.split(".corrupt-")[0] for p in tmp_path.glob("*.corrupt-*")] == ["conversations.sqlite"]

@@ -71,7 +71,7 @@ class Chat:
         return messages
 
     def saved_choices(self, chosen: str | None = None) -> Any:
-        choices = [(present.saved_choice(c), c.conversation_id) for c in self.saved.list()]
+        choices = [(present.saved_choice(c), c.conversation_id) for c in self.saved.recent()]
         return gr.update(choices=choices, value=chosen)
 
     def open_saved(self, conversation_id: str | None, show_scores: bool) -> tuple[Any, ...]:
@@ -139,7 +139,7 @@ class Chat:
     def context(self, passage_id: str, spans: dict[str, list[int]]) -> str:
         try:
             span = spans.get(passage_id)
-            return present.context_html(self.engine.context(passage_id), tuple(span) if span else None)
+            return present.context_html(self.engine.context(passage_id), (span[0], span[1]) if span else None)
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
 
