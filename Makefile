@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 
-.PHONY: install browser run index test lint format clean bench stress train qed-eval
+.PHONY: install browser run index test test-fast lint format clean bench stress train qed-eval
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ run: index
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# The tests that need neither the model nor a server: seconds, for the edit-test loop.
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow" -q
 
 format: install
 	$(BIN)/ruff format .

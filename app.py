@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 
+import gradio as gr
 from starlette.middleware import Middleware
 
 from qa.access import AdminGate, OriginGuard
@@ -24,6 +25,7 @@ from qa.web.style import CSS, PAGE_JS, THEME
 
 force_offline()
 engine = Engine(serving_settings())
+demo: gr.Blocks
 demo = layout.build(
     engine,
     AdminGate(os.environ.get("QA_ADMIN_PASSWORD"), lambda: demo.server_name or os.environ.get("GRADIO_SERVER_NAME")),

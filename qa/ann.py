@@ -47,6 +47,7 @@ def build(vectors: np.ndarray, kind: VectorIndexKind) -> Any:
 
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     dimension = vectors.shape[1]
+    index: faiss.Index
     if kind.name == "IndexFlatIP":
         index = faiss.IndexFlatIP(dimension)
     else:

@@ -180,9 +180,8 @@ def _from_record(record: dict[str, Any]) -> Article | str:
     if "unreadable" in record:
         return str(record["unreadable"])
     dropped = tuple(Dropped(*d) for d in record["dropped"])
-    return Article(
-        *record["article"], paragraphs=tuple(record["paragraphs"]), dropped=dropped, pages=tuple(record["pages"])
-    )
+    article_id, path, title, source, date = record["article"]
+    return Article(article_id, path, title, source, date, tuple(record["paragraphs"]), dropped, tuple(record["pages"]))
 
 
 def reader_fingerprint() -> str:

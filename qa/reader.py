@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from qa.documents import DocumentError, kind_of, read_document
 from qa.errors import QAError
@@ -168,7 +169,8 @@ def split_paragraphs(text: str) -> list[str]:
 def _from_html(html: str) -> RawArticle:
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+    # A trafilatura Document; its annotations also allow the dict that as_dict=True gives.
+    doc: Any = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
     if doc is None or not (doc.text or "").strip():
         raise UnreadableArticle("no main text found in the HTML")
     return RawArticle(

@@ -92,7 +92,8 @@ class Segments:
             probes = min(nprobe or segment.nprobe, segment.nprobe)
             if every_list:
                 probes = faiss.extract_index_ivf(segment.faiss).nlist
-            return faiss.SearchParametersIVF(nprobe=probes, **chosen)
+            # faiss's generated stubs omit the keyword constructor that SWIG gives it at run time.
+            return faiss.SearchParametersIVF(nprobe=probes, **chosen)  # type: ignore[call-arg]
         return faiss.SearchParameters(**chosen) if chosen else None
 
     @property

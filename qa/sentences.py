@@ -39,7 +39,8 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    word = re.search(r"[\w.’']*$", text[:dot]).group()
+    found = re.search(r"[\w.’']*$", text[:dot])
+    word = found.group() if found else ""
     bare = word.lower().strip(".")
     if bare in ABBREVIATIONS:
         return True

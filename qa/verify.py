@@ -8,7 +8,7 @@ sentence left with none is dropped with them.
 
 from __future__ import annotations
 
-from qa.keywords import KeywordIndex
+from qa.features import Vocabulary
 
 MIN_COVERAGE = 0.4
 
@@ -17,7 +17,7 @@ def quote_matches(paragraph: str, quote: str, span: tuple[int, int]) -> bool:
     return paragraph[span[0] : span[1]] == quote and bool(quote.strip())
 
 
-def coverage(sentence: str, paragraph: str, keywords: KeywordIndex) -> float:
+def coverage(sentence: str, paragraph: str, keywords: Vocabulary) -> float:
     """Idf-weighted share of the sentence's content words that the paragraph contains."""
     wanted = set(keywords.terms(sentence))
     if not wanted:
@@ -27,5 +27,5 @@ def coverage(sentence: str, paragraph: str, keywords: KeywordIndex) -> float:
     return sum(keywords.idf(t) for t in wanted & present) / total
 
 
-def supports(sentence: str, paragraph: str, quote: str, span: tuple[int, int], keywords: KeywordIndex) -> bool:
+def supports(sentence: str, paragraph: str, quote: str, span: tuple[int, int], keywords: Vocabulary) -> bool:
     return quote_matches(paragraph, quote, span) and coverage(sentence, paragraph, keywords) >= MIN_COVERAGE

@@ -122,3 +122,16 @@ def serve_app(corpus_dir: Path, index_dir: Path, **env: str) -> Iterator[Server]
         server.terminate()
         server.wait(timeout=30)
         log.close()
+
+
+SLOW_MODULES = {"test_app", "test_browser"}
+"""Modules that start a server or a browser."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark as `slow` every test that loads the model or starts a server, so `make
+    test-fast` can run the pure ones alone in seconds."""
+    for item in items:
+        module = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
+        if "embedder" in getattr(item, "fixturenames", ()) or module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
