@@ -51,7 +51,7 @@ $(AXE):
 test: lint browser
 	$(BIN)/python -m pytest
 
-# Ratios against the bare model and bare FAISS, measured in the same run (about 15 minutes).
+# Ratios against the bare model and bare FAISS, measured in the same run (about 10 minutes).
 bench: install
 	$(BIN)/python benchmarks/bench.py
 
