@@ -85,7 +85,12 @@ class ConversationStore:
             row = db.execute("SELECT answers FROM conversations WHERE id = ?", (conversation_id,)).fetchone()
         if row is None:
             raise ConversationNotFoundError(f"no saved conversation {conversation_id!r}; it may have been deleted")
-        return [Answer.from_dict(a) for a in json.loads(row[0])]
+        try:
+            return [Answer.from_dict(a) for a in json.loads(row[0])]
+        except (ValueError, TypeError, KeyError, IndexError) as exc:
+            raise QAError(
+                f"saved conversation {conversation_id!r} cannot be read ({exc}); it is kept as it is"
+            ) from exc
 
     def rename(self, conversation_id: str, title: str) -> None:
         title = " ".join(title.split())

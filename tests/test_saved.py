@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,13 @@ def test_a_damaged_file_is_set_aside_not_deleted(tmp_path: Path) -> None:
     store = ConversationStore(tmp_path)
     assert store.recent() == []
     assert [p.name.split(".corrupt-")[0] for p in tmp_path.glob("*.corrupt-*")] == ["conversations.sqlite"]
+
+
+def test_an_unreadable_saved_conversation_is_a_clear_error(tmp_path: Path) -> None:
+    store = ConversationStore(tmp_path)
+    conversation = store.save(None, [answer("Which aircraft?")])
+    with sqlite3.connect(tmp_path / "conversations.sqlite") as db:
+        db.execute("UPDATE conversations SET answers = ? WHERE id = ?", ('[{"question": 1}]', conversation))
+    with pytest.raises(QAError, match="cannot be read"):
+        store.load(conversation)
+    assert [c.conversation_id for c in store.recent()] == [conversation]
