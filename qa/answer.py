@@ -132,9 +132,9 @@ def score_candidates(
         SentenceInput(text, float(cosine), s.passage_row)
         for s, text, cosine in zip(sentences, texts, cosines, strict=True)
     ]
-    rows = sentence_features(question, inputs, version.keywords)
+    rows = sentence_features(question, inputs, version.segments)
     probabilities = model.sentence.probability(rows)
-    answerable = answerable_features(question, inputs, rows, probabilities, version.keywords)
+    answerable = answerable_features(question, inputs, rows, probabilities, version.segments)
     confidence = float(model.answerable.probability(answerable[None])[0])
     coverage = rows[:, SENTENCE_FEATURES.index("coverage")]
     candidates = [
@@ -152,7 +152,7 @@ def best_span(model: AnswerModel, question: str, sentence: str, version: IndexVe
     spans = candidate_spans(sentence) if asks_for_span(question) else []
     if not spans:
         return None
-    probabilities = model.span.probability(span_features(question, sentence, spans, version.keywords))
+    probabilities = model.span.probability(span_features(question, sentence, spans, version.segments))
     shares = probabilities / probabilities.sum()
     best = int(np.argmax(shares))
     if shares[best] < LIKELY or spans[best].kind != TYPE_FOR_KIND[question_kind(question)]:
@@ -169,8 +169,8 @@ def missing_names(version: IndexVersion, question: str) -> list[str]:
 
 
 def _unknown(version: IndexVersion, word: str) -> bool:
-    terms = version.keywords.terms(word)
-    return bool(terms) and not any(version.keywords.knows(t) for t in terms)
+    terms = version.segments.terms(word)
+    return bool(terms) and not any(version.segments.knows(t) for t in terms)
 
 
 def draft(
@@ -212,13 +212,13 @@ def _select(
     among those shown (taking the sentences' probabilities as independent), at most
     MAX_SENTENCES. Other articles giving the same answer span, or restating a sentence,
     corroborate it."""
-    question_terms = set(version.keywords.terms(question))
+    question_terms = set(version.segments.terms(question))
 
     def restates(lead: Candidate, other: Candidate) -> bool:
         if vectors[lead.sentence_row] @ vectors[other.sentence_row] < SAME_FACT_SIMILARITY:
             return False
-        new_terms = set(version.keywords.terms(lead.text)) - question_terms
-        return _shared(new_terms, set(version.keywords.terms(other.text)), version) >= SAME_FACT_SHARE
+        new_terms = set(version.segments.terms(lead.text)) - question_terms
+        return _shared(new_terms, set(version.segments.terms(other.text)), version) >= SAME_FACT_SHARE
 
     chosen: list[Candidate] = []
     missed = 1.0
@@ -247,8 +247,8 @@ def _select(
 
 def _shared(terms: set[str], other: set[str], version: IndexVersion) -> float:
     """Idf-weighted share of `terms` that `other` also has."""
-    total = sum(version.keywords.idf(t) for t in terms)
-    return sum(version.keywords.idf(t) for t in terms & other) / total if total else 1.0
+    total = sum(version.segments.idf(t) for t in terms)
+    return sum(version.segments.idf(t) for t in terms & other) / total if total else 1.0
 
 
 def _conflicting(
@@ -268,14 +268,14 @@ def _conflicting(
     denies what the other asserts. Different answers within one article count different
     things, not a disagreement."""
     wanted = TYPE_FOR_KIND.get(question_kind(question))
-    question_terms = set(version.keywords.terms(question))
+    question_terms = set(version.segments.terms(question))
 
     def asked(word: str) -> bool:
-        return bool(question_terms & set(version.keywords.terms(word)))
+        return bool(question_terms & set(version.segments.terms(word)))
 
     def contradicts(side: Candidate, candidate: Candidate, span: SpanAnswer) -> bool:
         other = _text(spans[side.sentence_row]) or ""
-        counts = span.kind != "number" or same_count(side.text, other, candidate.text, span.text, version.keywords)
+        counts = span.kind != "number" or same_count(side.text, other, candidate.text, span.text, version.segments)
         alike = vectors[side.sentence_row] @ vectors[candidate.sentence_row] >= SAME_CLAIM_SIMILARITY
         return counts and alike and not same_answer(span.text, other)
 

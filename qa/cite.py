@@ -140,7 +140,7 @@ def _verified(statement: Statement, version: IndexVersion) -> Statement:
     kept = [
         c
         for c in statement.support
-        if supports(statement.text, c.result.passage.text, c.text, (c.start, c.end), version.keywords)
+        if supports(statement.text, c.result.passage.text, c.text, (c.start, c.end), version.segments)
     ]
     return Statement(statement.text, kept, statement.answer_span)
 

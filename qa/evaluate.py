@@ -124,7 +124,7 @@ def run_systems(engine: Engine, questions: Sequence[Question]) -> dict[str, list
         outcomes["corpus-qa"].append(Outcome(q, answer.answer, answer.answered, cited, top5, spans))
         vector = engine.embedder.embed([q.question])[0]
         dense = _records(version.passages([row for row, _ in version.dense_search(vector, 5)]))
-        keyword = _records(version.passages([hit.row for hit in version.keywords.search(q.question, 5)]))
+        keyword = _records(version.passages([hit.row for hit in version.segments.search(q.question, 5)]))
         for name, ranked in (("dense top-1", dense), ("BM25 top-1", keyword)):
             top = ranked[:1]
             outcomes[name].append(Outcome(q, top[0][1] if top else "", bool(top), top, ranked))

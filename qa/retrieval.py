@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.segments import DenseHit
 from qa.version import IndexVersion, PassageRecord
 
 RRF_K = 60
@@ -30,9 +31,7 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def rank_by_best_sentence(
-    version: IndexVersion, query_vector: np.ndarray, hits: Sequence[tuple[int, float]]
-) -> list[tuple[int, float]]:
+def rank_by_best_sentence(version: IndexVersion, query_vector: np.ndarray, hits: Sequence[DenseHit]) -> list[DenseHit]:
     """Re-rank dense hits by their best sentence's cosine, ties by row.
 
     A passage's own vector is the mean of its sentences', which blurs a one-sentence
@@ -48,7 +47,8 @@ def rank_by_best_sentence(
     best: dict[int, float] = {}
     for sentence, cosine in zip(sentences, cosines, strict=True):
         best[sentence.passage_row] = max(best.get(sentence.passage_row, -1.0), float(cosine))
-    return sorted(((row, best.get(row, score)) for row, score in hits), key=lambda hit: (-hit[1], hit[0]))
+    rescored = [DenseHit(hit.row, best.get(hit.row, hit.score)) for hit in hits]
+    return sorted(rescored, key=lambda hit: (-hit.score, hit.row))
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def hybrid_search(
     """
     pool = max(k * CANDIDATES_PER_RESULT, MIN_CANDIDATES)
     dense = rank_by_best_sentence(version, query_vector, version.dense_search(query_vector, pool, only))
-    keyword = [(hit.row, hit.score) for hit in version.keywords.search(query, pool, only)]
+    keyword = [(hit.row, hit.score) for hit in version.segments.search(query, pool, only)]
     fused = reciprocal_rank_fusion([[row for row, _ in dense], [row for row, _ in keyword]])
     chosen = {row for row, _ in fused[:k]}
     extra = [row for ranking in (dense, keyword) for row, _ in ranking[:per_ranker] if row not in chosen]

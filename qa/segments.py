@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -27,6 +27,13 @@ from qa.keywords import KeywordHit, KeywordIndex, bm25_idf, top_hits
 REMEMBERED = 8_192
 """Texts' terms and terms' idf kept per version: answering one question asks for the same
 few dozen sentences' terms and idfs a hundred times, and a version never changes."""
+
+
+class DenseHit(NamedTuple):
+    row: int
+    """The passage's row in the version."""
+    score: float
+    """Cosine similarity to the query."""
 
 
 @dataclass(frozen=True)
@@ -102,14 +109,14 @@ class Segments:
 
     def dense(
         self, vectors: np.ndarray, k: int, nprobe: int | None = None, only: np.ndarray | None = None
-    ) -> list[list[tuple[int, float]]]:
-        """For each query row, up to k (row, cosine) pairs, best first, hidden rows left out.
+    ) -> list[list[DenseHit]]:
+        """For each query row, up to k hits (row, cosine), best first, hidden rows left out.
 
         `nprobe` lowers an IVF segment's probes for callers that only need the closest
         matches; `only` (live rows) limits the search to those rows. FAISS pads with label -1
         when a segment has fewer than k rows; those are dropped."""
         queries = np.ascontiguousarray(np.atleast_2d(vectors), dtype=np.float32)
-        found: list[list[tuple[int, float]]] = [[] for _ in range(len(queries))]
+        found: list[list[DenseHit]] = [[] for _ in range(len(queries))]
         for segment, selector in zip(self._segments, self._selectors, strict=True):
             available = segment.rows
             if only is not None:
@@ -122,11 +129,11 @@ class Segments:
             scores, labels = segment.faiss.search(queries, wanted, params=params)
             for hits, row_labels, row_scores in zip(found, labels, scores, strict=True):
                 hits += [
-                    (int(label) + segment.row_offset, float(score))
+                    DenseHit(int(label) + segment.row_offset, float(score))
                     for label, score in zip(row_labels, row_scores, strict=True)
                     if label >= 0
                 ]
-        return [sorted(hits, key=lambda hit: (-hit[1], hit[0]))[:k] for hits in found]
+        return [sorted(hits, key=lambda hit: (-hit.score, hit.row))[:k] for hits in found]
 
     def sentence_vectors(self, rows: Sequence[int]) -> np.ndarray:
         """Vectors of the given sentence rows, in that order."""

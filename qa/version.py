@@ -17,7 +17,7 @@ from qa.articles import Dropped
 from qa.errors import IndexCorruptError, IndexMismatchError
 from qa.keywords import KeywordIndex
 from qa.passages import place
-from qa.segments import Segment, Segments
+from qa.segments import DenseHit, Segment, Segments
 from qa.writer import DELTA, FORMAT_VERSION, Manifest, SentenceRecord
 
 
@@ -86,7 +86,6 @@ class IndexVersion:
         except (RuntimeError, OSError, ValueError, sqlite3.DatabaseError) as exc:
             raise IndexCorruptError(f"cannot read index version {folder}: {exc}") from exc
         self.segments = Segments(segments, hidden_rows)
-        self.keywords = self.segments
         if self.segments.live_rows != self.manifest.passages:
             raise IndexCorruptError(
                 f"index version {folder} is inconsistent: {self.segments.live_rows} live passages, "
@@ -147,8 +146,8 @@ class IndexVersion:
     def passage_count(self) -> int:
         return self.manifest.passages
 
-    def dense_search(self, vector: np.ndarray, k: int, only: np.ndarray | None = None) -> list[tuple[int, float]]:
-        """(row, cosine) pairs of live passages (of the rows `only`, if given), best first."""
+    def dense_search(self, vector: np.ndarray, k: int, only: np.ndarray | None = None) -> list[DenseHit]:
+        """Hits (row, cosine) of live passages (of the rows `only`, if given), best first."""
         return self.segments.dense(vector, k, only=only)[0]
 
     def passage_rows(self, article_ids: Sequence[str]) -> np.ndarray:

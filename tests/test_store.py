@@ -42,7 +42,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert [p.text for p in version.passages([1, 0])] == ["Another paragraph.", "One paragraph."]
     (record,) = version.articles()
     assert (record.title, record.source, record.date, record.paragraphs) == ("Title", "Src", "2021-06-27", 2)
-    assert version.keywords.search("another", 2)[0].row == 1
+    assert version.segments.search("another", 2)[0].row == 1
 
 
 def test_missing_index_is_reported(tmp_path: Path) -> None:

@@ -123,7 +123,7 @@ class Corpus:
     def search_passages(self, query: str, k: float) -> str:
         try:
             response = self.engine.search(query, k=int(k))
-            return present.results_html(response, self.engine.version().keywords.terms)
+            return present.results_html(response, self.engine.version().segments.terms)
         except QAError as exc:
             gr.Warning(str(exc))
             return gr.skip()
