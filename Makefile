@@ -72,4 +72,4 @@ stress: install
 	$(BIN)/python stress/load.py
 
 clean:
-	rm -rf $(VENV) index/versions index/CURRENT index/cache.sqlite index/.lock
+	rm -rf $(VENV) index/versions index/CURRENT index/cache.sqlite index/articles.sqlite index/models index/.lock

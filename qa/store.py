@@ -8,6 +8,11 @@ Layout of the index folder:
     versions/tmp-*        a version being written (removed by the next writer if left over)
     cache.sqlite          embedding cache (see qa.vectors.VectorCache)
     .lock                 held by the one writer
+    corrupt/<name>-<t>/   a damaged version, set aside rather than deleted
+
+Beside them, written by other modules: articles.sqlite (cleaned articles by file stamp,
+qa.shelf), models/ (the int8 export, qa.quantized), conversations.sqlite (saved chats,
+qa.saved) and removed/ (removed articles' files, qa.library).
 
 A new version is written into its own folder beside the live one, every file and folder
 is fsynced, and only then does CURRENT change. Readers read CURRENT and open that folder,
