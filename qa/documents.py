@@ -34,7 +34,7 @@ class DocumentText:
 
 def kind_of(data: bytes) -> str | None:
     """ "pdf", "docx" or None (not one of them), from the content."""
-    if data.startswith(PDF_MAGIC) or data[:1024].lstrip().startswith(PDF_MAGIC):
+    if data[:1024].lstrip().startswith(PDF_MAGIC):
         return "pdf"
     if data.startswith(ZIP_MAGIC):
         try:

@@ -16,7 +16,6 @@ from datetime import datetime
 
 from qa.cite import CONFLICT_NOTE, Answer, Citation, agreement_note, lead_span
 from qa.engine import ArticleView, Context, SearchResponse, Status
-from qa.followup import Turn
 from qa.indexer import SyncReport
 from qa.saved import SavedConversation
 from qa.settings import Settings
@@ -277,21 +276,3 @@ def format_report(report: SyncReport, settings: Settings) -> str:
         for d in report.near_duplicates
     )
     return "\n".join(lines)
-
-
-_OUR_MARKERS = re.compile(r'\*\*(?:\[\\\[\d+\\\]\]\(#cite-\d+-\d+ "[^"]*"\))+\*\*')
-_ESCAPE = re.compile(r"\\(.)")
-
-
-def chat_turns(history: Sequence[dict]) -> list[Turn]:
-    """The chat so far as plain-text turns, from Gradio's messages (content as a string or
-    as a list of parts), with our markers and escapes taken out again."""
-    turns = []
-    for message in history:
-        content = message.get("content")
-        if isinstance(content, list):
-            content = " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
-        if message.get("role") in ("user", "assistant") and isinstance(content, str):
-            text = _ESCAPE.sub(r"\1", _OUR_MARKERS.sub("", content))
-            turns.append(Turn(message["role"], html.unescape(text)))
-    return turns

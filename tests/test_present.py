@@ -8,7 +8,6 @@ from qa.engine import ArticleView, SearchResponse
 from qa.present import (
     article_html,
     chat_markdown,
-    chat_turns,
     escape_markdown,
     highlight,
     markers,
@@ -75,16 +74,6 @@ def test_abstentions_show_related_passages_as_such() -> None:
     assert 'class="qa-source qa-related"' in sources_html(abstained)
     assert '<mark class="qa-near">' in sources_html(abstained)
     assert "[1]" not in chat_markdown(abstained)
-
-
-def test_chat_turns_read_gradio_messages_back_as_plain_text() -> None:
-    history = [
-        {"role": "user", "content": [{"type": "text", "text": "Who is Yair Lapid?"}]},
-        {"role": "assistant", "content": chat_markdown(answer("Yair Lapid is Israel's foreign minister."))},
-    ]
-    turns = chat_turns(history)
-    assert [t.role for t in turns] == ["user", "assistant"]
-    assert turns[1].content.strip() == "Yair Lapid is Israel's foreign minister."
 
 
 def test_article_view_escapes_text_and_shows_dropped_lines_on_request() -> None:

@@ -13,6 +13,7 @@ from qa.cite import Answer
 from qa.engine import Engine
 from qa.errors import QAError
 from qa.filters import Filter
+from qa.followup import Turn
 from qa.saved import ConversationStore
 
 RESPOND_OUTPUTS = 10
@@ -35,7 +36,6 @@ class Chat:
     def respond(
         self,
         message: str,
-        history: list[dict[str, Any]],
         answers: list[Answer],
         passages: float,
         show_scores: bool,
@@ -53,7 +53,10 @@ class Chat:
             return tuple(gr.skip() for _ in range(RESPOND_OUTPUTS))
         try:
             where = Filter.parse(within, source, since, until)
-            answer = self.engine.ask(message, history=present.chat_turns(history), k=int(passages), where=where)
+            history = [
+                Turn(role, text) for a in answers for role, text in (("user", a.question), ("assistant", a.answer))
+            ]
+            answer = self.engine.ask(message, history=history, k=int(passages), where=where)
         except QAError as exc:
             gr.Warning(str(exc))
             return tuple(gr.skip() for _ in range(RESPOND_OUTPUTS))

@@ -81,7 +81,7 @@ def build(engine: Engine, gate: AdminGate) -> gr.Blocks:
             conversation_id = gr.State(None)
             panel = [sources, pick, context, spans, shown]
             outputs = [question, chatbot, answers, *panel, conversation_id, saved_list]
-            inputs = [question, chatbot, answers, passages, show_scores, within, source, since, until, conversation_id]
+            inputs = [question, answers, passages, show_scores, within, source, since, until, conversation_id]
             question.submit(chat.respond, inputs, outputs, api_visibility="private")
             chatbot.example_select(example_text, None, question, api_visibility="private").then(
                 chat.respond, inputs, outputs, api_visibility="private"
