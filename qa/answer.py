@@ -28,8 +28,8 @@ from qa.features import (
 )
 from qa.retrieval import SearchResult
 from qa.scorer import AnswerModel
+from qa.searchable import Searchable
 from qa.spans import asks_for_span, candidate_spans, same_answer, same_count, span_features
-from qa.version import IndexVersion
 
 LIKELY = 0.5
 """A sentence (or span) is taken to state the answer when the model finds that more likely
@@ -114,7 +114,7 @@ class Scored:
 
 
 def score_candidates(
-    version: IndexVersion,
+    version: Searchable,
     model: AnswerModel,
     question: str,
     query_vector: np.ndarray,
@@ -145,7 +145,7 @@ def score_candidates(
     return Scored(ranked, confidence, dict(zip(sentence_rows, matrix, strict=True)))
 
 
-def best_span(model: AnswerModel, question: str, sentence: str, version: IndexVersion) -> SpanAnswer | None:
+def best_span(model: AnswerModel, question: str, sentence: str, version: Searchable) -> SpanAnswer | None:
     """The sentence's answer span, when the model gives it more than half the weight of all
     the sentence's candidate spans (the share transfers across domains better than the
     absolute probability, which depends on how many spans a sentence has)."""
@@ -160,7 +160,7 @@ def best_span(model: AnswerModel, question: str, sentence: str, version: IndexVe
     return SpanAnswer(spans[best].text, float(shares[best]), spans[best].kind)
 
 
-def missing_names(version: IndexVersion, question: str) -> list[str]:
+def missing_names(version: Searchable, question: str) -> list[str]:
     """Capitalised words of the question (past its first word) that no passage contains,
     to name in an abstention."""
     words = re.findall(r"[\w’'-]+", question)[1:]
@@ -168,13 +168,13 @@ def missing_names(version: IndexVersion, question: str) -> list[str]:
     return [w for w in names if _unknown(version, w)]
 
 
-def _unknown(version: IndexVersion, word: str) -> bool:
+def _unknown(version: Searchable, word: str) -> bool:
     terms = version.segments.terms(word)
     return bool(terms) and not any(version.segments.knows(t) for t in terms)
 
 
 def draft(
-    version: IndexVersion,
+    version: Searchable,
     model: AnswerModel,
     question: str,
     query_vector: np.ndarray,
@@ -204,7 +204,7 @@ def _select(
     candidates: list[Candidate],
     vectors: dict[int, np.ndarray],
     spans: dict[int, SpanAnswer | None],
-    version: IndexVersion,
+    version: Searchable,
     question: str,
 ) -> list[Statement]:
     """The likeliest sentence first, then the next likeliest that do not restate a chosen one
@@ -245,7 +245,7 @@ def _select(
     return statements
 
 
-def _shared(terms: set[str], other: set[str], version: IndexVersion) -> float:
+def _shared(terms: set[str], other: set[str], version: Searchable) -> float:
     """Idf-weighted share of `terms` that `other` also has."""
     total = sum(version.segments.idf(t) for t in terms)
     return sum(version.segments.idf(t) for t in terms & other) / total if total else 1.0
@@ -256,7 +256,7 @@ def _conflicting(
     plausible: list[Candidate],
     spans: dict[int, SpanAnswer | None],
     vectors: dict[int, np.ndarray],
-    version: IndexVersion,
+    version: Searchable,
 ) -> list[Candidate]:
     """Up to three plausible answers from different articles that contradict each other, or none.
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from qa.answer import Candidate, Draft, Statement
 from qa.passages import place
+from qa.searchable import Searchable
 from qa.verify import supports
-from qa.version import IndexVersion
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Answer:
         return cls(**fields, citations=citations("citations"), related=citations("related"), sentences=sentences)
 
 
-def render(question: str, searched_for: str, draft: Draft, version: IndexVersion) -> Answer:
+def render(question: str, searched_for: str, draft: Draft, version: Searchable) -> Answer:
     related = [_citation(n, c, version) for n, c in enumerate(draft.related, start=1)]
     statements = [_verified(s, version) for s in draft.statements]
     statements = [s for s in statements if s.support]
@@ -136,7 +136,7 @@ def agreement_note(agreeing: int) -> str:
     return f" ({agreeing} sources agree)" if agreeing > 1 else ""
 
 
-def _verified(statement: Statement, version: IndexVersion) -> Statement:
+def _verified(statement: Statement, version: Searchable) -> Statement:
     kept = [
         c
         for c in statement.support
@@ -145,7 +145,7 @@ def _verified(statement: Statement, version: IndexVersion) -> Statement:
     return Statement(statement.text, kept, statement.answer_span)
 
 
-def _citation(n: int, candidate: Candidate, version: IndexVersion) -> Citation:
+def _citation(n: int, candidate: Candidate, version: Searchable) -> Citation:
     passage = candidate.result.passage
     article = version.article(passage.article_id)
     return Citation(

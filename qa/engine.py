@@ -26,14 +26,14 @@ from qa.errors import (
 )
 from qa.filters import Filter
 from qa.followup import Turn, contextualize
-from qa.indexer import SyncReport, sync
+from qa.indexer import SyncReport
 from qa.retrieval import SearchResult, hybrid_search
 from qa.scorer import AnswerModel, load_answer_model
+from qa.searchable import Searchable
 from qa.settings import Settings
-from qa.store import IndexStore
-from qa.update import update
+from qa.storage import open_store
 from qa.vectors import Embedder, Progress, vector_model
-from qa.version import ArticleRecord, IndexVersion, PassageRecord
+from qa.version import ArticleRecord, PassageRecord
 
 log = logging.getLogger(__name__)
 
@@ -113,14 +113,14 @@ class Engine:
         answer model defaults to the committed one (qa/models/), checked against its manifest."""
         self.settings = settings
         self.answer_model = answer_model or load_answer_model()
-        self.store = IndexStore(settings.index_dir)
         self.embedder = embedder or Embedder(
             settings.model, settings.batch_size, settings.backend, settings.export_dir, settings.threads
         )
         wanted = vector_model(settings.model, settings.backend)
         if self.embedder.model_name != wanted:
             raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {wanted!r}")
-        self._version: IndexVersion | None = None
+        self.store = open_store(settings.store, settings.index_dir)
+        self._version: Searchable | None = None
         self._lock = threading.Lock()
         self._articles = ArticleMemo(settings.index_dir / ARTICLE_SHELF)
         self._query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
@@ -139,9 +139,8 @@ class Engine:
         self.version()
 
     def index(self, *, full: bool = False, progress: Progress | None = None, lock_timeout: float = 300.0) -> SyncReport:
-        return sync(
+        return self.store.sync(
             self.settings.corpus_dir,
-            self.store,
             self.embedder,
             full=full,
             progress=progress,
@@ -153,10 +152,9 @@ class Engine:
         self, paths: Sequence[Path], *, progress: Progress | None = None, lock_timeout: float = 300.0
     ) -> SyncReport:
         """Index just these corpus files (added, changed or deleted), without walking the folder."""
-        return update(
+        return self.store.update(
             self.settings.corpus_dir,
             paths,
-            self.store,
             self.embedder,
             progress=progress,
             lock_timeout=lock_timeout,
@@ -180,7 +178,7 @@ class Engine:
         metadata.save(self.settings.corpus_dir, article_id, metadata.checked(title, source, date))
         return self.update([self.settings.corpus_dir / record.path], progress=progress)
 
-    def version(self) -> IndexVersion:
+    def version(self) -> Searchable:
         """The live version: built if missing, rebuilt if damaged or from another model,
         and reloaded whenever a rebuild (here or in another process) has switched it."""
         with self._lock:
@@ -188,17 +186,15 @@ class Engine:
             if self._version is not None and name == self._version.name:
                 return self._version
             version = self._open()
-            if version.manifest.model != self.embedder.model_name:
-                log.warning(
-                    "index was built with %s; rebuilding for %s", version.manifest.model, self.embedder.model_name
-                )
+            if version.model != self.embedder.model_name:
+                log.warning("index was built with %s; rebuilding for %s", version.model, self.embedder.model_name)
                 version.close()
                 self.index()
                 version = self._open()
             self._version = version
             return version
 
-    def _open(self) -> IndexVersion:
+    def _open(self) -> Searchable:
         for _ in range(3):
             name = self.store.current_name()
             try:
@@ -241,7 +237,7 @@ class Engine:
             version,
         )
 
-    def _prepare(self, query: str, k: int, history: list[Turn] | None) -> tuple[str, np.ndarray, IndexVersion]:
+    def _prepare(self, query: str, k: int, history: list[Turn] | None) -> tuple[str, np.ndarray, Searchable]:
         """The follow-up-resolved query, its vector, and the version to answer from."""
         query = check_query(query)
         if not 1 <= k <= MAX_K:
@@ -272,13 +268,20 @@ class Engine:
         start = max(at - around, 0)
         return Context(view.article, view.passages[start : at + around + 1], at - start)
 
+    def close(self) -> None:
+        """Close the live version and the store, so another process may open them."""
+        with self._lock:
+            if self._version is not None:
+                self._version.close()
+                self._version = None
+            self.store.close()
+
     def status(self) -> Status:
         version = self.version()
-        size = sum(p.stat().st_size for p in version.folder.rglob("*") if p.is_file())
-        return Status(version.manifest.model, version.name, version.articles(), version.passage_count, size)
+        return Status(version.model, version.name, version.articles(), version.passage_count, version.disk_bytes())
 
 
-def _rows(version: IndexVersion, where: Filter | None) -> np.ndarray | None:
+def _rows(version: Searchable, where: Filter | None) -> np.ndarray | None:
     """The passage rows a filter allows, or None for no filter."""
     if where is None or not where.active:
         return None

@@ -160,7 +160,7 @@ def write_articles(
     spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
     texts = [sentence.text for _, sentence in spans]
     cache = VectorCache(store.folder / "cache.sqlite")
-    sentence_vectors, report.embedded = _embed(texts, embedder, cache, full, progress)
+    sentence_vectors, report.embedded = embed_texts(texts, embedder, cache, full, progress)
     passage_vectors = mean_vectors(sentence_vectors, [row for row, _ in spans], len(passages))
     sentences = [SentenceRecord(i, row, s.start, s.end) for i, (row, s) in enumerate(spans)]
     report.sentences = len(sentences)
@@ -201,7 +201,7 @@ def delta_limit(base_passages: int) -> int:
     return max(DELTA_MIN_PASSAGES, int(DELTA_SHARE * base_passages))
 
 
-def _embed(
+def embed_texts(
     texts: list[str], embedder: Embedder, cache: VectorCache, full: bool, progress: Progress | None
 ) -> tuple[np.ndarray, int]:
     """Vectors for every text; `full` recomputes them all (each distinct text once)."""

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.searchable import Searchable
 from qa.segments import DenseHit
-from qa.version import IndexVersion, PassageRecord
+from qa.version import PassageRecord
 
 RRF_K = 60
 """Cormack, Clarke & Büttcher (SIGIR 2009), "Reciprocal Rank Fusion outperforms Condorcet
@@ -31,7 +32,7 @@ def reciprocal_rank_fusion(rankings: Sequence[Sequence[int]], k: int = RRF_K) ->
     return sorted(scores.items(), key=lambda pair: (-pair[1], pair[0]))
 
 
-def rank_by_best_sentence(version: IndexVersion, query_vector: np.ndarray, hits: Sequence[DenseHit]) -> list[DenseHit]:
+def rank_by_best_sentence(version: Searchable, query_vector: np.ndarray, hits: Sequence[DenseHit]) -> list[DenseHit]:
     """Re-rank dense hits by their best sentence's cosine, ties by row.
 
     A passage's own vector is the mean of its sentences', which blurs a one-sentence
@@ -64,7 +65,7 @@ class SearchResult:
 
 
 def hybrid_search(
-    version: IndexVersion,
+    version: Searchable,
     query: str,
     query_vector: np.ndarray,
     k: int,

@@ -14,6 +14,9 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 BACKENDS = ("torch", "onnx-int8")
 """torch runs the model as published; onnx-int8 runs an int8 copy exported from it."""
 
+STORES = ("folder", "qdrant-edge")
+"""folder: the versioned FAISS + bm25s + SQLite folder; qdrant-edge: a Qdrant Edge shard in it."""
+
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 """Set before sentence-transformers is imported so nothing can quietly reach a hub
 (and its loading bars do not clutter our own progress output)."""
@@ -27,6 +30,8 @@ class Settings:
     batch_size: int = 64
     backend: str = "torch"
     """"torch", or "onnx-int8" for an int8 copy exported into the index folder (qa.quantized)."""
+    store: str = "folder"
+    """Where the index is kept: "folder" (FAISS + bm25s + SQLite) or "qdrant-edge" (qa.storage)."""
     threads: int = 0
     """CPU threads for one model call; 0 lets the library use every core. A server running
     requests side by side gives each a share, so they do not fight over the same cores."""
@@ -36,6 +41,8 @@ class Settings:
             raise ValueError("model name must not be empty")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
+        if self.store not in STORES:
+            raise ConfigError(f"unknown store {self.store!r}; choose one of {', '.join(STORES)}")
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.threads < 0:
@@ -50,6 +57,7 @@ class Settings:
         index_dir: str | Path | None = None,
         model: str | None = None,
         backend: str | None = None,
+        store: str | None = None,
     ) -> Settings:
         """Explicit arguments win over QA_* environment variables, which win over defaults."""
         env = os.environ if env is None else env
@@ -58,6 +66,7 @@ class Settings:
             index_dir=Path(index_dir or env.get("QA_INDEX_DIR") or cls.index_dir),
             model=model or env.get("QA_MODEL") or DEFAULT_MODEL,
             backend=backend or env.get("QA_BACKEND") or "torch",
+            store=store or env.get("QA_STORE") or "folder",
         )
 
     @property

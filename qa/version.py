@@ -146,6 +146,13 @@ class IndexVersion:
     def passage_count(self) -> int:
         return self.manifest.passages
 
+    @property
+    def model(self) -> str:
+        return self.manifest.model
+
+    def disk_bytes(self) -> int:
+        return sum(p.stat().st_size for p in self.folder.rglob("*") if p.is_file())
+
     def dense_search(self, vector: np.ndarray, k: int, only: np.ndarray | None = None) -> list[DenseHit]:
         """Hits (row, cosine) of live passages (of the rows `only`, if given), best first."""
         return self.segments.dense(vector, k, only=only)[0]
