@@ -324,7 +324,8 @@ def test_remove_asks_first_and_a_removed_article_can_be_restored(page: tuple[Pag
     browser.get_by_role("option", name="003_f229a520fc9a1687.txt (removed", exact=False).click()
     browser.click("#restore")
     browser.wait_for_function(
-        "() => document.querySelector('#report textarea').value.includes('restored')", timeout=60_000
+        "() => document.querySelector('#report textarea').value.includes('003_f229a520fc9a1687.txt restored')",
+        timeout=60_000,
     )
     assert (corpus / "003_f229a520fc9a1687.txt").exists()
     browser.wait_for_function("() => document.querySelector('#articles').innerText.includes('003_f229a520fc9a1687')")
