@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -85,11 +85,7 @@ def sync(
     Pass the same `memo` to every sync of a long-running process to skip re-reading files
     that have not changed."""
     started = time.perf_counter()
-    if not corpus_dir.is_dir():
-        raise ConfigError(f"corpus folder {corpus_dir} does not exist")
-    scan = scan_corpus(corpus_dir, memo)
-    articles = metadata.apply(metadata.load(corpus_dir), scan.articles)
-    report = SyncReport(skipped=scan.skipped)
+    articles, report = read_corpus(corpus_dir, memo)
     with store.lock(lock_timeout):
         store.prune()
         previous, report.rebuild_reason = _previous_state(store, embedder.model_name)
@@ -100,6 +96,25 @@ def sync(
                 previous.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def read_corpus(corpus_dir: Path, memo: ArticleMemo | None = None) -> tuple[list[Article], SyncReport]:
+    """The corpus folder's articles, with their edited details, and a report naming the files skipped."""
+    if not corpus_dir.is_dir():
+        raise ConfigError(f"corpus folder {corpus_dir} does not exist")
+    scan = scan_corpus(corpus_dir, memo)
+    return metadata.apply(metadata.load(corpus_dir), scan.articles), SyncReport(skipped=scan.skipped)
+
+
+def compare(report: SyncReport, known: Mapping[str, str], current: Mapping[str, Article]) -> None:
+    """Fill the report's added, changed, removed and unchanged from the indexed content hashes."""
+    for article_id, article in current.items():
+        if article_id not in known:
+            report.added.append(article_id)
+        elif known[article_id] != article.content_hash:
+            report.changed.append(article_id)
+    report.removed = sorted(set(known) - set(current))
+    report.unchanged = len(current) - len(report.added) - len(report.changed)
 
 
 def _write(
@@ -117,13 +132,7 @@ def _write(
         report.rebuild_reason = "full rebuild requested: re-embedding every passage"
     known = previous.article_states() if previous else {}
     current = {a.article_id: a for a in articles}
-    for article_id, article in current.items():
-        if article_id not in known:
-            report.added.append(article_id)
-        elif known[article_id].content_hash != article.content_hash:
-            report.changed.append(article_id)
-    report.removed = sorted(set(known) - set(current))
-    report.unchanged = len(current) - len(report.added) - len(report.changed)
+    compare(report, {a: state.content_hash for a, state in known.items()}, current)
     report.passages = sum(len(a.paragraphs) for a in articles)
     if not (report.added or report.changed or report.removed or report.rebuild_reason):
         return None

@@ -34,10 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from qa import metadata
-from qa.articles import Article, ArticleMemo, Dropped, scan_corpus
-from qa.errors import ConfigError, IndexBusyError, IndexCorruptError, IndexMissingError
-from qa.indexer import SyncReport, embed_texts
+from qa.articles import Article, ArticleMemo, Dropped
+from qa.errors import IndexBusyError, IndexCorruptError, IndexMissingError
+from qa.indexer import SyncReport, compare, embed_texts, read_corpus
 from qa.keywords import KeywordHit, KeywordIndex, bm25_idf
 from qa.passages import Passage, passages_of, text_hash
 from qa.segments import REMEMBERED, DenseHit
@@ -169,11 +168,7 @@ class QdrantStore:
     ) -> SyncReport:
         """Bring the shard in line with the corpus folder, embedding only new text."""
         started = time.perf_counter()
-        if not corpus_dir.is_dir():
-            raise ConfigError(f"corpus folder {corpus_dir} does not exist")
-        scan = scan_corpus(corpus_dir, memo)
-        articles = metadata.apply(metadata.load(corpus_dir), scan.articles)
-        report = SyncReport(skipped=scan.skipped)
+        articles, report = read_corpus(corpus_dir, memo)
         with self._lock:
             meta = self._meta()
             if meta and meta["model"] != embedder.model_name:
@@ -182,19 +177,15 @@ class QdrantStore:
                 meta = {}
             if full and report.rebuild_reason is None:
                 report.rebuild_reason = "full rebuild requested: re-embedding every passage"
-            known = self._article_hashes()
             current = {a.article_id: a for a in articles}
-            report.added = [a for a in current if a not in known]
-            report.changed = [a for a, article in current.items() if a in known and known[a] != article.content_hash]
-            report.removed = sorted(set(known) - set(current))
-            report.unchanged = len(current) - len(report.added) - len(report.changed)
+            compare(report, self._article_hashes(), current)
             report.passages = sum(len(passages_of(a, embedder.max_words)) for a in articles)
             if meta and not (report.added or report.changed or report.removed or report.rebuild_reason):
                 report.seconds = time.perf_counter() - started
                 return report
             shard = self._open_shard() or self._create_shard(embedder.dimension)
             fresh = articles if full else [current[a] for a in sorted({*report.added, *report.changed})]
-            self._write(shard, fresh, embedder, report, full, progress, corpus_dir.parent / "cache.sqlite")
+            self._write(shard, fresh, embedder, report, full, progress, self.folder.parent / "cache.sqlite")
             if report.removed:
                 self._delete(shard, report.removed)
             report.version = self._name(current)
