@@ -31,7 +31,7 @@ from qa.retrieval import SearchResult, hybrid_search
 from qa.scorer import AnswerModel, load_answer_model
 from qa.searchable import Searchable
 from qa.settings import Settings
-from qa.storage import open_store
+from qa.storage import Store, open_store
 from qa.vectors import Embedder, Progress, vector_model
 from qa.version import ArticleRecord, PassageRecord
 
@@ -107,10 +107,15 @@ class Engine:
     """Holds the model and the live index version; safe to share between threads."""
 
     def __init__(
-        self, settings: Settings, embedder: Embedder | None = None, answer_model: AnswerModel | None = None
+        self,
+        settings: Settings,
+        embedder: Embedder | None = None,
+        answer_model: AnswerModel | None = None,
+        store: Store | None = None,
     ) -> None:
         """Pass an already warm `embedder` to share one loaded model between engines; the
-        answer model defaults to the committed one (qa/models/), checked against its manifest."""
+        answer model defaults to the committed one (qa/models/), checked against its manifest;
+        the store defaults to the one settings.store names (qa.storage.open_store)."""
         self.settings = settings
         self.answer_model = answer_model or load_answer_model()
         self.embedder = embedder or Embedder(
@@ -119,7 +124,7 @@ class Engine:
         wanted = vector_model(settings.model, settings.backend)
         if self.embedder.model_name != wanted:
             raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {wanted!r}")
-        self.store = open_store(settings.store, settings.index_dir)
+        self.store = store or open_store(settings.store, settings.index_dir, settings.qdrant_api_key)
         self._version: Searchable | None = None
         self._lock = threading.Lock()
         self._articles = ArticleMemo(settings.index_dir / ARTICLE_SHELF)

@@ -43,3 +43,7 @@ class IndexWriteError(QAError):
 
 class AnswerModelError(QAError):
     """The learned answer model's weights are missing, damaged or of another format."""
+
+
+class StoreUnavailableError(QAError):
+    """The store's server (Qdrant) cannot be reached or refused a request."""

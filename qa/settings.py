@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import ConfigError
@@ -15,7 +15,9 @@ BACKENDS = ("torch", "onnx-int8")
 """torch runs the model as published; onnx-int8 runs an int8 copy exported from it."""
 
 STORES = ("folder", "qdrant-edge")
-"""folder: the versioned FAISS + bm25s + SQLite folder; qdrant-edge: a Qdrant Edge shard in it."""
+"""folder: the versioned FAISS + bm25s + SQLite folder; qdrant-edge: a Qdrant Edge shard in
+it. A qdrant:// (or qdrants://, HTTPS) address names a collection on a Qdrant server."""
+UNKNOWN_STORE = "unknown store {!r}; choose folder, qdrant-edge or a server's qdrant://host:port/collection"
 
 OFFLINE_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1"}
 """Set before sentence-transformers is imported so nothing can quietly reach a hub
@@ -31,7 +33,10 @@ class Settings:
     backend: str = "torch"
     """"torch", or "onnx-int8" for an int8 copy exported into the index folder (qa.quantized)."""
     store: str = "folder"
-    """Where the index is kept: "folder" (FAISS + bm25s + SQLite) or "qdrant-edge" (qa.storage)."""
+    """Where the index is kept: "folder" (FAISS + bm25s + SQLite), "qdrant-edge" or a
+    Qdrant server's qdrant:// address (qa.storage)."""
+    qdrant_api_key: str | None = field(default=None, repr=False)
+    """For a Qdrant server that asks for one (Qdrant Cloud); never printed."""
     threads: int = 0
     """CPU threads for one model call; 0 lets the library use every core. A server running
     requests side by side gives each a share, so they do not fight over the same cores."""
@@ -41,8 +46,8 @@ class Settings:
             raise ValueError("model name must not be empty")
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        if self.store not in STORES:
-            raise ConfigError(f"unknown store {self.store!r}; choose one of {', '.join(STORES)}")
+        if self.store not in STORES and not is_server(self.store):
+            raise ConfigError(UNKNOWN_STORE.format(self.store))
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.threads < 0:
@@ -67,12 +72,18 @@ class Settings:
             model=model or env.get("QA_MODEL") or DEFAULT_MODEL,
             backend=backend or env.get("QA_BACKEND") or "torch",
             store=store or env.get("QA_STORE") or "folder",
+            qdrant_api_key=env.get("QA_QDRANT_API_KEY") or None,
         )
 
     @property
     def export_dir(self) -> Path:
         """Where models exported for another backend are kept."""
         return self.index_dir / "models"
+
+
+def is_server(store: str) -> bool:
+    """A Qdrant server's address rather than a store's name."""
+    return store.startswith(("qdrant://", "qdrants://"))
 
 
 def force_offline() -> None:

@@ -3,8 +3,8 @@
 A store keeps articles' passages with their dense vectors and keyword terms, brings them
 in line with the corpus folder, and opens a read-only view (`Searchable`) that answering
 and browsing read from. The folder store (FAISS + bm25s + SQLite, versioned and
-crash-safe, `qa.store`) is the default; `qa.qdrant` keeps the same data in a Qdrant Edge
-shard. Both answer through the same retrieval and answer code (qa.searchable says what
+crash-safe, `qa.store`) is the default; `qa.qdrant` keeps the same data in Qdrant, in an
+embedded Edge shard or on a server. All answer through the same retrieval and answer code (qa.searchable says what
 they read), so an answer does not depend on where its passages are kept.
 """
 
@@ -18,7 +18,7 @@ from qa.articles import ArticleMemo
 from qa.errors import ConfigError
 from qa.indexer import SyncReport, sync
 from qa.searchable import Searchable
-from qa.settings import STORES
+from qa.settings import UNKNOWN_STORE, is_server
 from qa.store import IndexStore
 from qa.update import update
 from qa.vectors import Embedder, Progress
@@ -91,13 +91,20 @@ class FolderStore(IndexStore):
         return update(corpus_dir, paths, self, embedder, progress=progress, lock_timeout=lock_timeout, memo=memo)
 
 
-def open_store(kind: str, index_dir: Path) -> Store:
-    """The store QA_STORE names: "folder" (default) or "qdrant-edge" (a shard in
-    index_dir/qdrant)."""
-    if kind == "qdrant-edge":
-        from qa.qdrant import QdrantStore
+def open_store(kind: str, index_dir: Path, api_key: str | None = None) -> Store:
+    """The store QA_STORE names: "folder" (default), "qdrant-edge" (a shard in
+    index_dir/qdrant) or a Qdrant server's address (qdrant://host:port/collection).
+    Qdrant stores keep their vector cache in index_dir, as the folder store does."""
+    if kind == "qdrant-edge" or is_server(kind):
+        from qa.qdrant.edge import EdgeBackend
+        from qa.qdrant.points import Backend
+        from qa.qdrant.server import ClientBackend
+        from qa.qdrant.store import QdrantStore
 
-        return QdrantStore(index_dir / "qdrant")
+        backend: Backend = EdgeBackend(index_dir / "qdrant")
+        if is_server(kind):
+            backend = ClientBackend.from_url(kind, api_key)
+        return QdrantStore(backend, index_dir / "cache.sqlite")
     if kind != "folder":
-        raise ConfigError(f"unknown store {kind!r}; choose one of {', '.join(STORES)}")
+        raise ConfigError(UNKNOWN_STORE.format(kind))
     return FolderStore(index_dir)

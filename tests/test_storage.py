@@ -1,17 +1,23 @@
-"""One suite, run on every store: the folder store and a real Qdrant Edge shard."""
+"""One suite, run on every store: the folder store, a real Qdrant Edge shard, and
+qdrant-client's code path for a Qdrant server (against qdrant-client's local mode, the
+same client API: no Qdrant server installs on these machines)."""
 
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from qa.engine import Engine
-from qa.errors import ConfigError, IndexBusyError
+from qa.errors import ConfigError, IndexBusyError, StoreUnavailableError
 from qa.filters import Filter
+from qa.qdrant.server import ClientBackend
+from qa.qdrant.store import QdrantStore
 from qa.settings import STORES, Settings
+from qa.storage import open_store
 from qa.vectors import Embedder
 from tests.conftest import SEED_CORPUS, write
 
@@ -29,13 +35,24 @@ ARTICLES = {
 }
 
 
-@pytest.fixture(params=STORES)
-def make_store_engine(request: pytest.FixtureRequest, tmp_path: Path, embedder: Embedder) -> Callable[[Path], Engine]:
-    def make(corpus_dir: Path) -> Engine:
-        settings = Settings(corpus_dir=corpus_dir, index_dir=tmp_path / "index", store=request.param)
-        return Engine(settings, embedder=embedder)
+KINDS = (*STORES, "qdrant-client")
+pytestmark = pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant")
 
-    return make
+
+def store_engine(kind: str, corpus_dir: Path, index_dir: Path, embedder: Embedder) -> Engine:
+    """An engine on `kind`; "qdrant-client" is the server store over a local client."""
+    if kind != "qdrant-client":
+        return Engine(Settings(corpus_dir=corpus_dir, index_dir=index_dir, store=kind), embedder=embedder)
+    from qdrant_client import QdrantClient
+
+    backend = ClientBackend(QdrantClient(path=str(index_dir / "qdrant-local")), "corpus_qa", "local Qdrant")
+    store = QdrantStore(backend, index_dir / "cache.sqlite")
+    return Engine(Settings(corpus_dir=corpus_dir, index_dir=index_dir), embedder=embedder, store=store)
+
+
+@pytest.fixture(params=KINDS)
+def make_store_engine(request: pytest.FixtureRequest, tmp_path: Path, embedder: Embedder) -> Callable[[Path], Engine]:
+    return lambda corpus_dir: store_engine(request.param, corpus_dir, tmp_path / "index", embedder)
 
 
 @pytest.fixture
@@ -107,22 +124,46 @@ def test_a_restarted_engine_reopens_the_index_without_embedding(
     assert top_passage(again, "Which port opened again?") == "harbor#1"
 
 
-def test_both_stores_give_the_same_answers(tmp_path: Path, embedder: Embedder) -> None:
+def test_every_store_gives_the_same_answers(tmp_path: Path, embedder: Embedder) -> None:
     shutil.copytree(SEED_CORPUS, tmp_path / "corpus")
-    engines = [
-        Engine(Settings(corpus_dir=tmp_path / "corpus", index_dir=tmp_path / kind, store=kind), embedder=embedder)
-        for kind in STORES
-    ]
+    engines = [store_engine(kind, tmp_path / "corpus", tmp_path / kind, embedder) for kind in KINDS]
     for question in ("How many US troops are in Iraq?", "Who ordered the strikes?", "What did Iran say?"):
-        folder, qdrant = (engine.ask(question) for engine in engines)
-        assert qdrant.answer == folder.answer
-        assert [c.passage_id for c in qdrant.citations] == [c.passage_id for c in folder.citations]
+        folder, *others = (engine.ask(question) for engine in engines)
+        for other in others:
+            assert other.answer == folder.answer
+            assert [c.passage_id for c in other.citations] == [c.passage_id for c in folder.citations]
 
 
 def test_unknown_store_is_refused() -> None:
     with pytest.raises(ConfigError, match="qdrant-edge"):
         Settings(store="pinecone")
     assert Settings.from_env({"QA_STORE": "qdrant-edge"}).store == "qdrant-edge"
+    with pytest.raises(ConfigError, match="qdrant://host:port/collection"):
+        open_store("qdrant://", Path("index"))
+    with pytest.raises(ConfigError, match="bad port"):
+        open_store("qdrant://localhost:port", Path("index"))
+
+
+def test_a_server_address_names_host_port_and_collection(tmp_path: Path) -> None:
+    settings = Settings.from_env({"QA_STORE": "qdrants://db.example:7000/news", "QA_QDRANT_API_KEY": "secret"})
+    assert "secret" not in repr(settings)
+    store = open_store(settings.store, tmp_path, settings.qdrant_api_key)
+    assert isinstance(store, QdrantStore)
+    assert isinstance(store.backend, ClientBackend)
+    assert store.backend.collection == "news"
+    assert store.backend.where == "Qdrant at db.example:7000, collection 'news'"
+
+
+def test_an_unreachable_qdrant_server_is_a_clear_error(tmp_path: Path, corpus: Path, embedder: Embedder) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    write(corpus, "storm.txt", ARTICLES["storm.txt"])
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", store=f"qdrant://127.0.0.1:{port}")
+    engine = Engine(settings, embedder=embedder)
+    with pytest.raises(StoreUnavailableError, match=f"Qdrant at 127.0.0.1:{port}.*reachable"):
+        engine.index()
+    assert sorted(p.name for p in corpus.iterdir()) == ["storm.txt"]
 
 
 def test_a_qdrant_shard_open_elsewhere_is_a_clear_error(tmp_path: Path, corpus: Path, embedder: Embedder) -> None:
