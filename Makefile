@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export HF_HUB_DISABLE_PROGRESS_BARS := 1
 
-.PHONY: install browser run index test test-fast lint format clean bench stress train qed-eval
+.PHONY: install browser run index test test-fast lint format clean bench bench-scale stress train qed-eval
 
 install: $(STAMP)
 
@@ -54,6 +54,11 @@ test: lint browser
 # Ratios against the bare model and bare FAISS, measured in the same run (about 10 minutes).
 bench: install
 	$(BIN)/python benchmarks/bench.py
+
+# The stores at 1M passages (about an hour here; --no-store-add skips the folder store's
+# real builds at 100k and 1M, most of that hour).
+bench-scale: install
+	$(BIN)/python benchmarks/scale.py
 
 # Retrain the answer model (qa/models/) from QED's Natural Questions shards, cached
 # outside the repo (eval/qed.py says where they come from); about two minutes.

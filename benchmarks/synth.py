@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from qa.articles import scan_corpus
@@ -37,23 +37,30 @@ def seed_sentences(corpus_dir: Path) -> list[str]:
     return [s for s in sentences if len(s.split()) >= 6]
 
 
-def write_corpus(seed_corpus: Path, folder: Path, passages: int, seed: int = 0, prefix: str = "synth") -> int:
-    """Write about `passages` paragraphs as articles of PARAGRAPHS_PER_ARTICLE; return the article count."""
+def articles(seed_corpus: Path, passages: int, seed: int = 0) -> Iterator[tuple[str, list[str]]]:
+    """About `passages` paragraphs as (title, paragraphs) articles of PARAGRAPHS_PER_ARTICLE."""
     rng = random.Random(seed)
     sentences = seed_sentences(seed_corpus)
-    folder.mkdir(parents=True, exist_ok=True)
-    articles = max(1, passages // PARAGRAPHS_PER_ARTICLE)
-    for n in range(articles):
-        lines = [f"Report {n} from {rng.choice(PLACES)}", ""]
+    for n in range(max(1, passages // PARAGRAPHS_PER_ARTICLE)):
+        title = f"Report {n} from {rng.choice(PLACES)}"
+        paragraphs = []
         for _ in range(PARAGRAPHS_PER_ARTICLE):
             picked = rng.sample(sentences, rng.randint(1, 2))
             paragraph = " ".join(_vary(s, rng) for s in picked)
-            lines += [
-                f"{paragraph} ({rng.choice(NAMES)}, {rng.randint(1, 28)} {rng.choice(PLACES)} desk, item {n})",
-                "",
-            ]
-        (folder / f"{prefix}-{n:06d}.txt").write_text("\n".join(lines), encoding="utf-8")
-    return articles
+            paragraphs.append(
+                f"{paragraph} ({rng.choice(NAMES)}, {rng.randint(1, 28)} {rng.choice(PLACES)} desk, item {n})"
+            )
+        yield title, paragraphs
+
+
+def write_corpus(seed_corpus: Path, folder: Path, passages: int, seed: int = 0, prefix: str = "synth") -> int:
+    """Write about `passages` paragraphs as articles of PARAGRAPHS_PER_ARTICLE; return the article count."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = 0
+    for n, (title, paragraphs) in enumerate(articles(seed_corpus, passages, seed)):
+        (folder / f"{prefix}-{n:06d}.txt").write_text("\n\n".join([title, *paragraphs]) + "\n", encoding="utf-8")
+        written += 1
+    return written
 
 
 def _vary(sentence: str, rng: random.Random) -> str:

@@ -87,14 +87,17 @@ class EdgeBackend:
 
         return int(self._open().count(q.CountRequest(exact=True, filter=to_filter(q, where, True))))
 
-    def nearest(self, vector: list[float] | dict[int, float], k: int, where: Where) -> list[Scored]:
+    def nearest(
+        self, vector: list[float] | dict[int, float], k: int, where: Where, hnsw_ef: int | None = None
+    ) -> list[Scored]:
         import qdrant_edge as q
 
         if isinstance(vector, dict):
             query = q.Query.Nearest(q.SparseVector(list(vector), list(vector.values())), using=SPARSE)
         else:
             query = q.Query.Nearest(vector, using=DENSE)
-        request = q.QueryRequest(limit=k, query=query, filter=to_filter(q, where, True))
+        params = q.SearchParams(hnsw_ef=hnsw_ef) if hnsw_ef else None
+        request = q.QueryRequest(limit=k, query=query, filter=to_filter(q, where, True), params=params)
         return [Scored(int(p.id), float(p.score)) for p in self._open().query(request)]
 
     def flush(self) -> None:

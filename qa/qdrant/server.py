@@ -126,7 +126,9 @@ class ClientBackend:
         return int(self.client.count(self.collection, count_filter=to_filter(m, where, False), exact=True).count)
 
     @_reachable
-    def nearest(self, vector: list[float] | dict[int, float], k: int, where: Where) -> list[Scored]:
+    def nearest(
+        self, vector: list[float] | dict[int, float], k: int, where: Where, hnsw_ef: int | None = None
+    ) -> list[Scored]:
         from qdrant_client import models as m
 
         if isinstance(vector, dict):
@@ -135,7 +137,12 @@ class ClientBackend:
         else:
             query, using = vector, DENSE
         found = self.client.query_points(
-            self.collection, query=query, using=using, limit=k, query_filter=to_filter(m, where, False)
+            self.collection,
+            query=query,
+            using=using,
+            limit=k,
+            query_filter=to_filter(m, where, False),
+            search_params=m.SearchParams(hnsw_ef=hnsw_ef) if hnsw_ef else None,
         )
         return [Scored(int(p.id), float(p.score)) for p in found.points]
 
