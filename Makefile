@@ -16,7 +16,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -c constraints.txt "torch==2.13.0"
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,qdrant]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,qdrant,ray]"
 	@test "$$($(BIN)/pip list 2>/dev/null | grep -ci nvidia)" = 0 || (echo "CUDA packages were installed; check the torch pin" && exit 1)
 	touch $(STAMP)
 

@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="index only these corpus files (added, changed or deleted) instead of looking at the whole folder",
     )
     index.add_argument("--full", action="store_true", help="re-embed every passage, ignoring the cache")
+    index.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="embed on N Ray actors: a local Ray, or the cluster at QA_RAY_ADDRESS (env QA_WORKERS; "
+        "default: this process, the fastest on one machine)",
+    )
 
     commands.add_parser("list", parents=[common], help="list indexed articles").add_argument(
         "--json", action="store_true", help="print JSON"
@@ -114,10 +121,15 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None, embedd
     force_offline()
     try:
         settings = Settings.from_env(
-            corpus_dir=args.corpus, index_dir=args.index, model=args.model, backend=args.backend
+            corpus_dir=args.corpus,
+            index_dir=args.index,
+            model=args.model,
+            backend=args.backend,
+            workers=getattr(args, "workers", None),
         )
         wanted = vector_model(settings.model, settings.backend)
-        engine = Engine(settings, embedder if embedder and embedder.model_name == wanted else None)
+        shared = embedder is not None and embedder.model_name == wanted and not settings.distributed
+        engine = Engine(settings, embedder if shared else None)
         handler: Callable[[Engine, argparse.Namespace, TextIO], None] = _HANDLERS[args.command]
         handler(engine, args, out)
     except QAError as exc:

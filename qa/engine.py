@@ -16,6 +16,7 @@ from qa import metadata
 from qa.answer import draft
 from qa.articles import ArticleMemo, Dropped
 from qa.cite import Answer, render
+from qa.distributed import embedder_for
 from qa.errors import (
     ArticleNotFoundError,
     ConfigError,
@@ -118,9 +119,7 @@ class Engine:
         the store defaults to the one settings.store names (qa.storage.open_store)."""
         self.settings = settings
         self.answer_model = answer_model or load_answer_model()
-        self.embedder = embedder or Embedder(
-            settings.model, settings.batch_size, settings.backend, settings.export_dir, settings.threads
-        )
+        self.embedder = embedder or embedder_for(settings)
         wanted = vector_model(settings.model, settings.backend)
         if self.embedder.model_name != wanted:
             raise ConfigError(f"embedder uses {self.embedder.model_name!r} but settings ask for {wanted!r}")

@@ -40,6 +40,10 @@ class Settings:
     threads: int = 0
     """CPU threads for one model call; 0 lets the library use every core. A server running
     requests side by side gives each a share, so they do not fight over the same cores."""
+    workers: int = 0
+    """Ray actors that embed while indexing (qa.distributed); 0 embeds in this process."""
+    ray_address: str | None = None
+    """A Ray cluster to embed on (ray://head:10001, or auto); unset, --workers starts a local Ray."""
 
     def __post_init__(self) -> None:
         if not self.model.strip():
@@ -52,6 +56,8 @@ class Settings:
             raise ValueError(f"batch_size must be at least 1, got {self.batch_size}")
         if self.threads < 0:
             raise ValueError(f"threads must be 0 (all cores) or more, got {self.threads}")
+        if self.workers < 0:
+            raise ConfigError(f"workers must be 0 (embed in this process) or more, got {self.workers}")
 
     @classmethod
     def from_env(
@@ -63,6 +69,7 @@ class Settings:
         model: str | None = None,
         backend: str | None = None,
         store: str | None = None,
+        workers: int | None = None,
     ) -> Settings:
         """Explicit arguments win over QA_* environment variables, which win over defaults."""
         env = os.environ if env is None else env
@@ -73,12 +80,29 @@ class Settings:
             backend=backend or env.get("QA_BACKEND") or "torch",
             store=store or env.get("QA_STORE") or "folder",
             qdrant_api_key=env.get("QA_QDRANT_API_KEY") or None,
+            workers=workers if workers is not None else _count(env, "QA_WORKERS"),
+            ray_address=env.get("QA_RAY_ADDRESS") or None,
         )
+
+    @property
+    def distributed(self) -> bool:
+        """Whether indexing embeds on Ray rather than in this process."""
+        return bool(self.workers or self.ray_address)
 
     @property
     def export_dir(self) -> Path:
         """Where models exported for another backend are kept."""
         return self.index_dir / "models"
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return 0
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
 
 
 def is_server(store: str) -> bool:
