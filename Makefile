@@ -76,5 +76,7 @@ stress: install
 	$(BIN)/python stress/crash.py
 	$(BIN)/python stress/load.py
 
+# What the index folder holds is listed in qa/index/format.py: everything built from the
+# corpus goes; saved conversations, removed articles and set-aside damage are kept.
 clean:
-	rm -rf $(VENV) index/versions index/CURRENT index/cache.sqlite index/articles.sqlite index/models index/.lock
+	rm -rf $(VENV) index/versions index/CURRENT index/cache.sqlite index/articles.sqlite index/models index/qdrant index/.lock

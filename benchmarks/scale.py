@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench
 import synth
 
-from qa import ann
+from qa.index import ann
 from qa.qdrant.edge import EdgeBackend
 from qa.qdrant.points import PointData, Where
 from qa.settings import force_offline

@@ -42,7 +42,7 @@ from qa.features import (  # noqa: E402
     answerable_features,
     sentence_features,
 )
-from qa.keywords import KeywordIndex  # noqa: E402
+from qa.index.keywords import KeywordIndex  # noqa: E402
 from qa.scorer import MANIFEST_FILE, MODEL_DIR, WEIGHTS_FILE, AnswerModel, fit_logistic, fit_ranker, sha256  # noqa: E402
 from qa.sentences import split_sentences  # noqa: E402
 from qa.spans import SPAN_FEATURES, asks_for_span, candidate_spans, normalize_answer, span_features  # noqa: E402

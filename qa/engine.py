@@ -27,14 +27,14 @@ from qa.errors import (
 )
 from qa.filters import Filter
 from qa.followup import Turn, contextualize
-from qa.indexer import SyncReport
+from qa.index.format import ARTICLE_SHELF, ArticleRecord, PassageRecord
+from qa.index.indexer import SyncReport
 from qa.retrieval import SearchResult, hybrid_search
 from qa.scorer import AnswerModel, load_answer_model
 from qa.searchable import Searchable
 from qa.settings import Settings
 from qa.storage import Store, open_store
 from qa.vectors import Embedder, Progress, vector_model
-from qa.version import ArticleRecord, PassageRecord
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ QUERY_CACHE = 1024
 """Vectors of this many recent questions are kept: a repeated question skips the model."""
 PER_RANKER = 3
 """Each ranker's best passages are considered even when fusion ranks them lower."""
-ARTICLE_SHELF = "articles.sqlite"
-"""Cleaned articles by file stamp, in the index folder, so `qa index` re-reads only changed files."""
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ from pathlib import Path
 from qa.engine import Engine
 from qa.errors import ConfigError
 from qa.followup import Turn
+from qa.index.format import CORRUPT, LOCK, PassageRecord
 from qa.spans import normalize_answer
-from qa.version import PassageRecord
 
 SYSTEMS = ("corpus-qa", "dense top-1", "BM25 top-1")
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "‐": "-", "\u00a0": " "})
@@ -196,7 +196,7 @@ def scratch_engine(engine: Engine, articles: Sequence[Path]) -> Iterator[Engine]
         corpus, index = Path(folder) / "corpus", Path(folder) / "index"
         engine.version()
         shutil.copytree(engine.settings.corpus_dir, corpus)
-        shutil.copytree(engine.settings.index_dir, index, ignore=shutil.ignore_patterns(".lock", "corrupt"))
+        shutil.copytree(engine.settings.index_dir, index, ignore=shutil.ignore_patterns(LOCK, CORRUPT))
         for article in articles:
             if not article.is_file():
                 raise ConfigError(f"article to add {article} does not exist")

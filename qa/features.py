@@ -57,7 +57,7 @@ SENTENCE_FEATURES = (
 
 
 class Vocabulary(Protocol):
-    """What features need of an index's keywords (qa.keywords.KeywordIndex has it)."""
+    """What features need of an index's keywords (qa.index.keywords.KeywordIndex has it)."""
 
     def terms(self, text: str) -> Sequence[str]: ...
 

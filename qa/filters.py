@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from qa.errors import ArticleNotFoundError, QueryError
-from qa.version import ArticleRecord
+from qa.index.format import ArticleRecord
 
 
 def parse_date(text: str, name: str) -> date:

@@ -20,8 +20,8 @@ from pathlib import Path
 
 from qa.articles import article_id_for
 from qa.errors import QAError
+from qa.index.writer import fsync_dir
 from qa.reader import MAX_FILE_BYTES, SUFFIXES, UnreadableArticle, read_article
-from qa.writer import fsync_dir
 
 MAX_STEM_CHARS = 80
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}

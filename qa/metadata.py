@@ -20,7 +20,7 @@ from pathlib import Path
 
 from qa.articles import Article
 from qa.filters import parse_date
-from qa.writer import fsync_dir
+from qa.index.writer import fsync_dir
 
 log = logging.getLogger(__name__)
 

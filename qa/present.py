@@ -16,10 +16,10 @@ from datetime import datetime
 
 from qa.cite import CONFLICT_NOTE, Answer, Citation, agreement_note, lead_span
 from qa.engine import ArticleView, Context, SearchResponse, Status
-from qa.indexer import SyncReport
+from qa.index.format import ArticleRecord
+from qa.index.indexer import SyncReport
 from qa.saved import SavedConversation
 from qa.settings import Settings
-from qa.version import ArticleRecord
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~:>\"'=$])")
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.index.format import PassageRecord
+from qa.index.segments import DenseHit
 from qa.searchable import Searchable
-from qa.segments import DenseHit
-from qa.version import PassageRecord
 
 RRF_K = 60
 """Cormack, Clarke & Büttcher (SIGIR 2009), "Reciprocal Rank Fusion outperforms Condorcet

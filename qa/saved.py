@@ -19,9 +19,10 @@ from pathlib import Path
 
 from qa.cite import Answer
 from qa.errors import QAError
+from qa.index.format import CONVERSATIONS
 from qa.shelf import connect_cache
 
-FILE = "conversations.sqlite"
+FILE = CONVERSATIONS
 TITLE_CHARS = 80
 
 

@@ -8,10 +8,9 @@ from typing import Protocol
 import numpy as np
 
 from qa.articles import Dropped
-from qa.keywords import KeywordHit
-from qa.segments import DenseHit
-from qa.version import ArticleRecord, PassageRecord
-from qa.writer import SentenceRecord
+from qa.index.format import ArticleRecord, PassageRecord, SentenceRecord
+from qa.index.keywords import KeywordHit
+from qa.index.segments import DenseHit
 
 
 class Keywords(Protocol):

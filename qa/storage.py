@@ -3,7 +3,7 @@
 A store keeps articles' passages with their dense vectors and keyword terms, brings them
 in line with the corpus folder, and opens a read-only view (`Searchable`) that answering
 and browsing read from. The folder store (FAISS + bm25s + SQLite, versioned and
-crash-safe, `qa.store`) is the default; `qa.qdrant` keeps the same data in Qdrant, in an
+crash-safe, `qa.index.store`) is the default; `qa.qdrant` keeps the same data in Qdrant, in an
 embedded Edge shard or on a server. All answer through the same retrieval and answer code (qa.searchable says what
 they read), so an answer does not depend on where its passages are kept.
 """
@@ -16,11 +16,12 @@ from typing import Protocol
 
 from qa.articles import ArticleMemo
 from qa.errors import ConfigError
-from qa.indexer import SyncReport, sync
+from qa.index.format import CACHE, EDGE_SHARD
+from qa.index.indexer import SyncReport, sync
+from qa.index.store import IndexStore
+from qa.index.update import update
 from qa.searchable import Searchable
 from qa.settings import UNKNOWN_STORE, is_server
-from qa.store import IndexStore
-from qa.update import update
 from qa.vectors import Embedder, Progress
 
 
@@ -61,7 +62,7 @@ class Store(Protocol):
 
 
 class FolderStore(IndexStore):
-    """The versioned index folder (qa.store) as a Store."""
+    """The versioned index folder (qa.index.store) as a Store."""
 
     def close(self) -> None:
         """Versions are closed by their readers; the folder holds nothing open."""
@@ -101,10 +102,10 @@ def open_store(kind: str, index_dir: Path, api_key: str | None = None) -> Store:
         from qa.qdrant.server import ClientBackend
         from qa.qdrant.store import QdrantStore
 
-        backend: Backend = EdgeBackend(index_dir / "qdrant")
+        backend: Backend = EdgeBackend(index_dir / EDGE_SHARD)
         if is_server(kind):
             backend = ClientBackend.from_url(kind, api_key)
-        return QdrantStore(backend, index_dir / "cache.sqlite")
+        return QdrantStore(backend, index_dir / CACHE)
     if kind != "folder":
         raise ConfigError(UNKNOWN_STORE.format(kind))
     return FolderStore(index_dir)

@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.engine import Engine  # noqa: E402
+from qa.index.store import IndexStore  # noqa: E402
 from qa.settings import Settings, force_offline  # noqa: E402
-from qa.store import IndexStore  # noqa: E402
 
 QUESTION = "Which version of the moving story is this?"
 BACKGROUND = [

@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import synth  # noqa: E402
 from gradio_client import Client, handle_file  # noqa: E402
 
-from qa.store import IndexStore  # noqa: E402
-from qa.version import IndexVersion  # noqa: E402
+from qa.index.store import IndexStore  # noqa: E402
+from qa.index.version import IndexVersion  # noqa: E402
 from tests.conftest import SEED_CORPUS, serve_app  # noqa: E402
 
 PASSWORD = "stress-admin"

@@ -7,8 +7,8 @@ import faiss
 import numpy as np
 import pytest
 
-from qa import ann
 from qa.engine import Engine
+from qa.index import ann
 from tests.conftest import write
 
 

@@ -11,7 +11,7 @@ from qa.features import (
     sentence_features,
     types_added,
 )
-from qa.keywords import KeywordIndex
+from qa.index.keywords import KeywordIndex
 
 VOCABULARY = KeywordIndex.build(
     [

@@ -6,7 +6,7 @@ import pytest
 
 from qa.errors import ArticleNotFoundError, QueryError
 from qa.filters import Filter
-from qa.version import ArticleRecord
+from qa.index.format import ArticleRecord
 
 
 def record(article_id: str, source: str | None, day: str | None) -> ArticleRecord:

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from qa import indexer
 from qa.engine import Engine
 from qa.errors import ConfigError
-from qa.indexer import sync
+from qa.index import indexer
+from qa.index.indexer import sync
+from qa.index.store import IndexStore
 from qa.settings import Settings
-from qa.store import IndexStore
 from qa.vectors import Embedder, bundled_model_path
 from tests.conftest import ROOT, project_env, write
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qa.keywords import KeywordIndex
+from qa.index.keywords import KeywordIndex
 
 TEXTS = [
     "American F-15 and F-16 fighter jets carried out the airstrikes.",

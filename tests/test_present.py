@@ -5,6 +5,7 @@ import re
 from qa.articles import Dropped
 from qa.cite import Answer, Citation, Sentence
 from qa.engine import ArticleView, SearchResponse
+from qa.index.format import ArticleRecord, PassageRecord
 from qa.present import (
     article_html,
     chat_markdown,
@@ -15,7 +16,6 @@ from qa.present import (
     sources_html,
 )
 from qa.retrieval import SearchResult
-from qa.version import ArticleRecord, PassageRecord
 
 HOSTILE = (
     '<script>alert(1)</script> <img src=x onerror="alert(2)"> ![](http://evil.example/p.png) '

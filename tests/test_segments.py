@@ -6,9 +6,9 @@ import weakref
 import numpy as np
 import pytest
 
-from qa import ann
-from qa.keywords import KeywordIndex
-from qa.segments import Segment, Segments
+from qa.index import ann
+from qa.index.keywords import KeywordIndex
+from qa.index.segments import Segment, Segments
 from tests.test_ann import clustered
 
 BASE_TEXTS = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.keywords import KeywordIndex
+from qa.index.keywords import KeywordIndex
 from qa.spans import SPAN_FEATURES, candidate_spans, normalize_answer, same_answer, same_count, span_features
 
 VOCABULARY = KeywordIndex.build(["The Pentagon said 2,500 troops remain in Iraq.", "Officials met in Tampa."])

@@ -10,9 +10,10 @@ import pytest
 
 from qa.articles import Article
 from qa.errors import IndexBusyError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from qa.index.format import SentenceRecord
+from qa.index.store import KEEP_VERSIONS, IndexStore
+from qa.index.writer import VersionContent
 from qa.passages import passages_of
-from qa.store import KEEP_VERSIONS, IndexStore
-from qa.writer import SentenceRecord, VersionContent
 
 
 def content(*texts: str, model: str = "m") -> VersionContent:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from qa import indexer
-from qa.engine import ARTICLE_SHELF, Engine
+from qa.engine import Engine
 from qa.errors import ConfigError
+from qa.index import indexer
+from qa.index.format import ARTICLE_SHELF
 from tests.conftest import write
 from tests.test_indexer import STORY_A, STORY_B, STORY_C, assert_whole
 

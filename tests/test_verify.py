@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from qa.keywords import KeywordIndex
+from qa.index.keywords import KeywordIndex
 from qa.verify import coverage, quote_matches, supports
 
 PARAGRAPH = "Local police said at least twelve people were killed in the flooding. Schools stay closed."

@@ -34,8 +34,8 @@ import numpy as np
 
 from qa.articles import Article, ArticleMemo
 from qa.errors import IndexMissingError
-from qa.indexer import SyncReport, compare, embed_texts, read_corpus
-from qa.keywords import KeywordIndex
+from qa.index.indexer import SyncReport, compare, embed_texts, read_corpus
+from qa.index.keywords import KeywordIndex
 from qa.passages import Passage, passages_of, text_hash
 from qa.qdrant.points import META_ID, Backend, PointData, Where, point_id, term_index
 from qa.qdrant.view import QdrantVersion

@@ -11,11 +11,10 @@ from typing import Any
 import numpy as np
 
 from qa.articles import Dropped
-from qa.keywords import KeywordHit, KeywordIndex, bm25_idf
+from qa.index.format import ArticleRecord, PassageRecord, SentenceRecord
+from qa.index.keywords import KeywordHit, KeywordIndex, bm25_idf
+from qa.index.segments import REMEMBERED, DenseHit
 from qa.qdrant.points import Backend, Where, point_id, term_index
-from qa.segments import REMEMBERED, DenseHit
-from qa.version import ArticleRecord, PassageRecord
-from qa.writer import SentenceRecord
 
 
 def _passages(only: np.ndarray | None = None, article_ids: Sequence[str] | None = None) -> Where:

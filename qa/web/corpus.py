@@ -12,6 +12,7 @@ from qa import library, present
 from qa.access import AdminGate
 from qa.engine import Engine
 from qa.errors import QAError
+from qa.index.format import REMOVED
 from qa.web.serving import release_free_memory
 
 
@@ -27,7 +28,7 @@ class Corpus:
         tab's filter, the restore list (removed files) and the reader."""
         status = self.engine.status()
         titled = [(present.article_choice(a), a.article_id) for a in status.articles]
-        kept = library.kept_files(self.engine.settings.index_dir / "removed")
+        kept = library.kept_files(self.engine.settings.index_dir / REMOVED)
         return (
             present.status_markdown(status),
             present.articles_rows(status),
@@ -65,7 +66,7 @@ class Corpus:
             return "Pick an indexed article to remove."
         try:
             removed = library.remove(
-                self.engine.settings.corpus_dir, record.path, self.engine.settings.index_dir / "removed"
+                self.engine.settings.corpus_dir, record.path, self.engine.settings.index_dir / REMOVED
             )
         except QAError as exc:
             return f"refused: {exc}"
@@ -79,7 +80,7 @@ class Corpus:
         self.admit(password, request)
         if not kept_name:
             return "Pick a removed article to restore."
-        trash = self.engine.settings.index_dir / "removed"
+        trash = self.engine.settings.index_dir / REMOVED
         try:
             restored = library.restore(self.engine.settings.corpus_dir, trash / Path(kept_name).name, trash)
         except QAError as exc:

@@ -1,18 +1,6 @@
 """Keep index versions on disk so that a crash at any moment leaves a whole one.
 
-Layout of the index folder:
-
-    CURRENT               name of the live version (replaced by one atomic rename)
-    versions/<name>/      manifest.json and the base segment: vectors.faiss, sentences.npy,
-                          passages.sqlite, bm25/; after a small change also delta/ (qa.segments)
-    versions/tmp-*        a version being written (removed by the next writer if left over)
-    cache.sqlite          embedding cache (see qa.vectors.VectorCache)
-    .lock                 held by the one writer
-    corrupt/<name>-<t>/   a damaged version, set aside rather than deleted
-
-Beside them, written by other modules: articles.sqlite (cleaned articles by file stamp,
-qa.shelf), models/ (the int8 export, qa.quantized), conversations.sqlite (saved chats,
-qa.saved) and removed/ (removed articles' files, qa.library).
+The folder's layout and the version format are qa.index.format's.
 
 A new version is written into its own folder beside the live one, every file and folder
 is fsynced, and only then does CURRENT change. Readers read CURRENT and open that folder,
@@ -36,8 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexBusyError, IndexCorruptError, IndexMissingError, IndexWriteError
-from qa.version import IndexVersion
-from qa.writer import VersionContent, fsync_dir, write_delta_version, write_durably, write_version
+from qa.index.version import IndexVersion
+from qa.index.writer import VersionContent, fsync_dir, write_delta_version, write_durably, write_version
+from qa.index.format import CORRUPT, CURRENT, LOCK, VERSIONS
 
 log = logging.getLogger(__name__)
 
@@ -76,11 +65,11 @@ class IndexStore:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.versions = folder / "versions"
+        self.versions = folder / VERSIONS
 
     def current_name(self) -> str | None:
         try:
-            return (self.folder / "CURRENT").read_text().strip() or None
+            return (self.folder / CURRENT).read_text().strip() or None
         except FileNotFoundError:
             return None
 
@@ -100,7 +89,7 @@ class IndexStore:
     def lock(self, timeout: float = 300.0) -> Iterator[None]:
         """One writer at a time; others wait up to `timeout` seconds, then get IndexBusyError."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.folder / ".lock", "a+") as handle:
+        with open(self.folder / LOCK, "a+") as handle:
             deadline = time.monotonic() + timeout
             while True:
                 try:
@@ -136,7 +125,7 @@ class IndexStore:
             fsync_dir(self.versions)
             pointer = self.folder / "CURRENT.tmp"
             write_durably(pointer, name.encode())
-            os.replace(pointer, self.folder / "CURRENT")
+            os.replace(pointer, self.folder / CURRENT)
             fsync_dir(self.folder)
         except (OSError, sqlite3.Error) as exc:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -164,7 +153,7 @@ class IndexStore:
         name = self.current_name()
         if name is None:
             return None
-        aside = self.folder / "corrupt" / f"{name}-{int(time.time())}"
+        aside = self.folder / CORRUPT / f"{name}-{int(time.time())}"
         aside.parent.mkdir(parents=True, exist_ok=True)
         source = self.versions / name
         if source.exists():
@@ -172,6 +161,6 @@ class IndexStore:
         else:
             aside.mkdir()
         (aside / "REASON.txt").write_text(reason + "\n")
-        (self.folder / "CURRENT").unlink(missing_ok=True)
+        (self.folder / CURRENT).unlink(missing_ok=True)
         log.warning("index version %s set aside in %s: %s", name, aside, reason)
         return aside

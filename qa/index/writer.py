@@ -3,7 +3,7 @@
 FAISS's own write_index truncates its target and does not raise on a failed close, and
 SQLite reports a full disk as a bare "disk I/O error", so every file is built in memory
 and goes through Python writes (which raise with the cause) into a fresh folder;
-qa.store switches CURRENT to it only afterwards.
+qa.index.store switches CURRENT to it only afterwards.
 """
 
 from __future__ import annotations
@@ -14,64 +14,29 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
-from qa import ann
+from qa.index import ann
 from qa.articles import Article
-from qa.keywords import KeywordIndex
+from qa.index.keywords import KeywordIndex
 from qa.passages import Passage
-
-FORMAT_VERSION = 5
-"""2: sentence vectors (sentences.npy) and their offsets, for answers built from sentences.
-3: a delta segment (delta/) beside the base, and base articles it hides.
-4: passage vectors are the mean of their sentences' vectors, not encoded whole.
-5: passages record the page they are on (PDF), for citations that say "p. 3 ¶2"."""
-BASE_FILES = ("vectors.faiss", "sentences.npy", "passages.sqlite", "bm25")
-"""The base segment's files, at the top of a version folder."""
-DELTA = "delta"
-_SCHEMA = """
-CREATE TABLE articles (article_id TEXT PRIMARY KEY, path TEXT, title TEXT, display_title TEXT,
-    source TEXT, date TEXT, paragraphs INTEGER, content_hash TEXT, indexed_at TEXT, dropped TEXT);
-CREATE TABLE passages (row INTEGER PRIMARY KEY, passage_id TEXT UNIQUE, article_id TEXT,
-    paragraph INTEGER, part INTEGER, parts INTEGER, text TEXT, text_hash TEXT, page INTEGER);
-CREATE INDEX passages_by_article ON passages (article_id, paragraph, part);
-CREATE TABLE sentences (row INTEGER PRIMARY KEY, passage_row INTEGER, start INTEGER, end INTEGER);
-CREATE INDEX sentences_by_passage ON sentences (passage_row);
-"""
-
-
-@dataclass(frozen=True)
-class Manifest:
-    format_version: int
-    model: str
-    dimension: int
-    passages: int
-    articles: int
-    created: str
-    faiss_index: str = "IndexFlatIP"
-    nprobe: int = 0
-    """Of the base segment; a delta is always searched exactly."""
-    base_passages: int = 0
-    base_sentences: int = 0
-    delta_passages: int = 0
-    delta_sentences: int = 0
-    hidden: list[str] = field(default_factory=list)
-    """Base articles that the delta replaces or that were removed since the base was written."""
-
-
-@dataclass(frozen=True)
-class SentenceRecord:
-    """Sentence `row` of the index is passage_text[start:end] of passage `passage_row`."""
-
-    row: int
-    passage_row: int
-    start: int
-    end: int
-
+from qa.index.format import (
+    DELTA,
+    FORMAT_VERSION,
+    KEYWORDS,
+    MANIFEST,
+    PASSAGES_DB,
+    SCHEMA,
+    SENTENCE_VECTORS,
+    SEGMENT_FILES,
+    VECTORS,
+    Manifest,
+    SentenceRecord,
+)
 
 @dataclass(frozen=True)
 class VersionContent:
@@ -142,7 +107,7 @@ def write_delta_version(
 
 def link_base(source: Path, folder: Path) -> None:
     """Share the base segment's files: they are never written after their version is made."""
-    for name in BASE_FILES:
+    for name in SEGMENT_FILES:
         if (source / name).is_dir():
             (folder / name).mkdir()
             for path in (source / name).iterdir():
@@ -174,14 +139,14 @@ def write_segment(
     folder.mkdir(exist_ok=True)
     kind = kind or ann.choose(len(content.vectors))
     index = ann.build(content.vectors, kind)
-    write_durably(folder / "vectors.faiss", faiss.serialize_index(index).tobytes())
+    write_durably(folder / VECTORS, faiss.serialize_index(index).tobytes())
     buffer = io.BytesIO()
     np.save(buffer, np.ascontiguousarray(content.sentence_vectors, dtype=np.float32))
-    write_durably(folder / "sentences.npy", buffer.getvalue())
+    write_durably(folder / SENTENCE_VECTORS, buffer.getvalue())
 
     db = sqlite3.connect(":memory:")
     try:
-        db.executescript(_SCHEMA)
+        db.executescript(SCHEMA)
         db.executemany(
             "INSERT INTO articles VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
@@ -222,11 +187,11 @@ def write_segment(
             [(sentence_offset + s.row, row_offset + s.passage_row, s.start, s.end) for s in content.sentences],
         )
         db.commit()
-        write_durably(folder / "passages.sqlite", db.serialize())
+        write_durably(folder / PASSAGES_DB, db.serialize())
     finally:
         db.close()
 
-    bm25 = folder / "bm25"
+    bm25 = folder / KEYWORDS
     KeywordIndex.build([p.text for p in content.passages]).save(bm25)
     for path in bm25.iterdir():
         _fsync_file(path)
@@ -237,7 +202,7 @@ def write_segment(
 
 def write_manifest(folder: Path, manifest: Manifest) -> None:
     """Written last: a folder without a manifest is not a version."""
-    write_durably(folder / "manifest.json", json.dumps(asdict(manifest), indent=2).encode())
+    write_durably(folder / MANIFEST, manifest.encode())
     fsync_dir(folder)
 
 

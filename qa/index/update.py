@@ -1,6 +1,6 @@
 """Re-index named corpus files without walking the folder: what an upload or removal needs.
 
-A sync (qa.indexer) stats every file of the corpus folder to learn what changed, about
+A sync (qa.index.indexer) stats every file of the corpus folder to learn what changed, about
 20 µs a file: at 5,000 files that is more than the rest of adding one article, and it
 grows with the corpus. When the caller knows which files changed (the app's upload and
 remove buttons, `qa index FILE…`), only those files and the delta's own are read and only
@@ -23,11 +23,11 @@ from pathlib import Path
 from qa import metadata
 from qa.articles import Article, ArticleMemo, CorpusFile, SkippedFile, article_id_of
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
-from qa.indexer import SyncReport, delta_limit, sync, write_articles
+from qa.index.indexer import SyncReport, delta_limit, sync, write_articles
 from qa.passages import passages_of
-from qa.store import DeltaBase, IndexStore
+from qa.index.store import DeltaBase, IndexStore
 from qa.vectors import Embedder, Progress
-from qa.version import IndexVersion
+from qa.index.version import IndexVersion
 
 log = logging.getLogger(__name__)
 

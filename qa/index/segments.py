@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from qa.keywords import KeywordHit, KeywordIndex, bm25_idf, top_hits
+from qa.index.keywords import KeywordHit, KeywordIndex, bm25_idf, top_hits
 
 REMEMBERED = 8_192
 """Texts' terms and terms' idf kept per version: answering one question asks for the same

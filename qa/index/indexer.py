@@ -17,10 +17,12 @@ from qa.articles import Article, ArticleMemo, SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.passages import passages_of, text_hash
 from qa.sentences import split_sentences
-from qa.store import DeltaBase, IndexStore
+from qa.index.store import DeltaBase, IndexStore
 from qa.vectors import Embedder, Progress, VectorCache, mean_vectors
-from qa.version import IndexVersion
-from qa.writer import SentenceRecord, VersionContent
+from qa.index.version import IndexVersion
+from qa.index.format import SentenceRecord
+from qa.index.writer import VersionContent
+from qa.index.format import CACHE
 
 log = logging.getLogger(__name__)
 
@@ -168,7 +170,7 @@ def write_articles(
     passages = [p for article in written for p in passages_of(article, embedder.max_words)]
     spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
     texts = [sentence.text for _, sentence in spans]
-    cache = VectorCache(store.folder / "cache.sqlite")
+    cache = VectorCache(store.folder / CACHE)
     sentence_vectors, report.embedded = embed_texts(texts, embedder, cache, full, progress)
     passage_vectors = mean_vectors(sentence_vectors, [row for row, _ in spans], len(passages))
     sentences = [SentenceRecord(i, row, s.start, s.end) for i, (row, s) in enumerate(spans)]

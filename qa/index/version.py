@@ -12,49 +12,24 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from qa import ann
+from qa.index import ann
 from qa.articles import Dropped
 from qa.errors import IndexCorruptError, IndexMismatchError
-from qa.keywords import KeywordIndex
+from qa.index.keywords import KeywordIndex
 from qa.passages import place
-from qa.segments import DenseHit, Segment, Segments
-from qa.writer import DELTA, FORMAT_VERSION, Manifest, SentenceRecord
-
-
-@dataclass(frozen=True)
-class ArticleRecord:
-    article_id: str
-    path: str
-    title: str | None
-    display_title: str
-    source: str | None
-    date: str | None
-    paragraphs: int
-    content_hash: str
-    indexed_at: str
-
-
-class ArticleState(NamedTuple):
-    content_hash: str
-    indexed_at: str
-    path: str
-
-
-@dataclass(frozen=True)
-class PassageRecord:
-    row: int
-    passage_id: str
-    article_id: str
-    paragraph: int
-    part: int
-    parts: int
-    text: str
-    page: int | None = None
-    """The page of a PDF the paragraph is on."""
-
-    @property
-    def place(self) -> str:
-        return place(self.paragraph, self.page)
+from qa.index.segments import DenseHit, Segment, Segments
+from qa.index.format import (
+    DELTA,
+    KEYWORDS,
+    PASSAGES_DB,
+    SENTENCE_VECTORS,
+    VECTORS,
+    ArticleRecord,
+    ArticleState,
+    Manifest,
+    PassageRecord,
+    SentenceRecord,
+)
 
 
 class IndexVersion:
@@ -66,21 +41,14 @@ class IndexVersion:
         self._mapped = mapped
         self.folder = folder
         self._lock = threading.Lock()
+        self.manifest = Manifest.read(folder)
         try:
-            self.manifest = Manifest(**json.loads((folder / "manifest.json").read_text()))
-        except (OSError, ValueError, TypeError) as exc:
-            raise IndexCorruptError(f"cannot read {folder / 'manifest.json'}: {exc}") from exc
-        if self.manifest.format_version != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"index format {self.manifest.format_version} is not the supported {FORMAT_VERSION}"
-            )
-        try:
-            self._db = sqlite3.connect(f"file:{folder / 'passages.sqlite'}?mode=ro", uri=True, check_same_thread=False)
+            self._db = sqlite3.connect(f"file:{folder / PASSAGES_DB}?mode=ro", uri=True, check_same_thread=False)
             segments = [
                 self._open_segment(folder, ann.VectorIndexKind(self.manifest.faiss_index, self.manifest.nprobe))
             ]
             if self.manifest.delta_passages or self.manifest.hidden:
-                self._db.execute(f"ATTACH DATABASE 'file:{folder / DELTA / 'passages.sqlite'}?mode=ro' AS delta")
+                self._db.execute(f"ATTACH DATABASE 'file:{folder / DELTA / PASSAGES_DB}?mode=ro' AS delta")
                 segments.append(self._open_segment(folder / DELTA, ann.VectorIndexKind("IndexFlatIP")))
             hidden_rows = self._create_views(len(segments) > 1)
         except (RuntimeError, OSError, ValueError, sqlite3.DatabaseError) as exc:
@@ -102,11 +70,11 @@ class IndexVersion:
             if base
             else (self.manifest.delta_passages, self.manifest.delta_sentences)
         )
-        faiss_index = ann.open_index(folder / "vectors.faiss", kind, mapped=self._mapped)
+        faiss_index = ann.open_index(folder / VECTORS, kind, mapped=self._mapped)
         (rows,) = self._db.execute(f"SELECT count(*) FROM {schema}.passages").fetchone()
         (sentences,) = self._db.execute(f"SELECT count(*) FROM {schema}.sentences").fetchone()
-        sentence_vectors = np.load(folder / "sentences.npy", mmap_mode="r")
-        keywords = KeywordIndex.load(folder / "bm25")
+        sentence_vectors = np.load(folder / SENTENCE_VECTORS, mmap_mode="r")
+        keywords = KeywordIndex.load(folder / KEYWORDS)
         found = (faiss_index.ntotal, rows, keywords.documents or rows)
         shape = (sentences, self.manifest.dimension)
         if set(found) != {expected[0]} or sentences != expected[1] or sentence_vectors.shape != shape:

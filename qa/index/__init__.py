@@ -1,0 +1,1 @@
+"""The folder index: FAISS + bm25s + SQLite versions, written whole and switched atomically."""
