@@ -12,7 +12,7 @@ import pytest
 
 from qa.engine import Engine
 from qa.errors import ConfigError
-from qa.index import indexer
+from qa.index import plan
 from qa.index.indexer import sync
 from qa.index.store import IndexStore
 from qa.settings import Settings
@@ -287,7 +287,7 @@ def test_removed_and_changed_base_articles_are_hidden_by_the_delta(
 def test_a_delta_past_its_limit_is_merged_into_a_new_base(
     three: Path, make_engine: Callable[..., Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indexer, "DELTA_MIN_PASSAGES", 3)
+    monkeypatch.setattr(plan, "DELTA_MIN_PASSAGES", 3)
     engine = make_engine(three)
     engine.index()
     write(three, "d.txt", "Harbour news\n\nA ferry docked in Basra.")
@@ -320,7 +320,7 @@ def test_answers_from_a_delta_match_those_after_a_merge(
     write(seed_corpus, "later.txt", LATER_ARTICLE)
     assert engine.index().delta_passages
     shutil.copytree(tmp_path / "delta-index", tmp_path / "merged-index")
-    monkeypatch.setattr(indexer, "DELTA_MIN_PASSAGES", 0)
+    monkeypatch.setattr(plan, "DELTA_MIN_PASSAGES", 0)
     merged = make_engine(seed_corpus, tmp_path / "merged-index")
     assert merged.index(full=True).delta_passages is None
     for question in (

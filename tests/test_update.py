@@ -9,7 +9,7 @@ import pytest
 
 from qa.engine import Engine
 from qa.errors import ConfigError
-from qa.index import indexer
+from qa.index import plan
 from qa.index.format import ARTICLE_SHELF
 from tests.conftest import write
 from tests.test_indexer import STORY_A, STORY_B, STORY_C, assert_whole
@@ -143,7 +143,7 @@ def test_an_id_another_file_holds_falls_back_to_the_full_sync(
 def test_a_delta_past_its_limit_falls_back_to_a_merge(
     indexed: Engine, corpus: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(indexer, "DELTA_MIN_PASSAGES", 1)
+    monkeypatch.setattr(plan, "DELTA_MIN_PASSAGES", 1)
     report = indexed.update([write(corpus, "d.txt", FERRY)])
     assert report.added == ["d"]
     assert report.delta_passages is None

@@ -17,7 +17,8 @@ from qa.articles import Article, ArticleMemo, SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.passages import passages_of, text_hash
 from qa.sentences import split_sentences
-from qa.index.store import DeltaBase, IndexStore
+from qa.index.plan import Changes, Plan, diff, plan_delta, stamps
+from qa.index.store import IndexStore
 from qa.vectors import Embedder, Progress, VectorCache, mean_vectors
 from qa.index.version import IndexVersion
 from qa.index.format import SentenceRecord
@@ -32,14 +33,6 @@ NEAR_DUPLICATE_SHARE = 0.6
 """Share of an article's paragraphs found in another article to call it a near-duplicate."""
 NEAR_DUPLICATE_NEIGHBOURS = 8
 """Base passages compared with each new passage when only a delta is written."""
-DELTA_SHARE = 0.1
-DELTA_MIN_PASSAGES = 2_000
-"""A rebuild writes only a delta beside the previous base while the delta stays under
-max(DELTA_MIN_PASSAGES, DELTA_SHARE × base passages): a delta is rewritten whole on every
-rebuild, so its size bounds what one added article costs; past that, everything is merged
-into a new base (a full write, embedding only new text)."""
-
-
 @dataclass(frozen=True)
 class NearDuplicate:
     article_id: str
@@ -70,6 +63,11 @@ class SyncReport:
     @property
     def up_to_date(self) -> bool:
         return self.version is None
+
+    def record(self, changes: Changes, articles: int) -> None:
+        """Take the diff's lists; `articles` is how many the index holds after it."""
+        self.added, self.changed, self.removed = changes.added, changes.changed, changes.removed
+        self.unchanged = articles - len(changes.added) - len(changes.changed)
 
 
 def sync(
@@ -108,17 +106,6 @@ def read_corpus(corpus_dir: Path, memo: ArticleMemo | None = None) -> tuple[list
     return metadata.apply(metadata.load(corpus_dir), scan.articles), SyncReport(skipped=scan.skipped)
 
 
-def compare(report: SyncReport, known: Mapping[str, str], current: Mapping[str, Article]) -> None:
-    """Fill the report's added, changed, removed and unchanged from the indexed content hashes."""
-    for article_id, article in current.items():
-        if article_id not in known:
-            report.added.append(article_id)
-        elif known[article_id] != article.content_hash:
-            report.changed.append(article_id)
-    report.removed = sorted(set(known) - set(current))
-    report.unchanged = len(current) - len(report.added) - len(report.changed)
-
-
 def _write(
     articles: list[Article],
     store: IndexStore,
@@ -134,40 +121,38 @@ def _write(
         report.rebuild_reason = "full rebuild requested: re-embedding every passage"
     known = previous.article_states() if previous else {}
     current = {a.article_id: a for a in articles}
-    compare(report, {a: state.content_hash for a, state in known.items()}, current)
+    changes = diff({a: state.content_hash for a, state in known.items()}, current)
+    report.record(changes, len(current))
     report.passages = sum(len(a.paragraphs) for a in articles)
-    if not (report.added or report.changed or report.removed or report.rebuild_reason):
+    if not (changes or report.rebuild_reason):
         return None
 
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    fresh = set(report.added) | set(report.changed)
-    indexed_at = {a: now if a in fresh else known[a].indexed_at for a in current}
-    delta_of = None if report.rebuild_reason or previous is None else _delta_plan(previous, articles, embedder)
-    written = [a for a in articles if delta_of is None or a.article_id in delta_of.articles_written]
-    return write_articles(
-        written, indexed_at, fresh, delta_of.base if delta_of else None, store, embedder, report, full, progress
-    )
+    plan = Plan(articles, stamps(current, changes.fresh, known), changes.fresh)
+    if previous is not None and report.rebuild_reason is None:
+        delta = plan_delta(previous, current, whole=True, articles=len(articles), max_words=embedder.max_words)
+        if delta is not None:
+            plan = Plan(delta[0], plan.indexed_at, changes.fresh, delta[1])
+    return write_articles(plan, store, embedder, report, full=full, progress=progress)
 
 
 def write_articles(
-    written: list[Article],
-    indexed_at: dict[str, str],
-    fresh: set[str],
-    base: DeltaBase | None,
+    plan: Plan,
     store: IndexStore,
     embedder: Embedder,
     report: SyncReport,
-    full: bool,
-    progress: Progress | None,
+    *,
+    full: bool = False,
+    progress: Progress | None = None,
 ) -> str:
-    """Embed `written` (all articles, or with `base` only the delta) and write the version.
+    """Embed the plan's articles (all, or beside a kept base only the delta) and write the version.
 
     Only sentences are embedded; a passage's vector is the mean of its sentences'. That
     costs one pass over the text (sentences are needed for answers anyway), and retrieval
     ranks the passages it finds by their best sentence (see `retrieval`).
 
-    `fresh` articles are checked for near-duplicates; `report` gets the counts."""
-    passages = [p for article in written for p in passages_of(article, embedder.max_words)]
+    Fresh articles are checked for near-duplicates; `report` gets the counts."""
+    base = plan.base
+    passages = [p for article in plan.written for p in passages_of(article, embedder.max_words)]
     spans = [(row, sentence) for row, p in enumerate(passages) for sentence in split_sentences(p.text)]
     texts = [sentence.text for _, sentence in spans]
     cache = VectorCache(store.folder / CACHE)
@@ -177,39 +162,14 @@ def write_articles(
     report.sentences = len(sentences)
     article_ids = [p.article_id for p in passages]
     report.near_duplicates = find_near_duplicates(
-        article_ids, passage_vectors, fresh, base.neighbours if base else None
+        article_ids, passage_vectors, plan.fresh, base.neighbours if base else None
     )
     report.passages = len(passages) + (base.live_base_passages if base else 0)
     report.delta_passages = len(passages) if base else None
     content = VersionContent(
-        embedder.model_name, written, indexed_at, passages, passage_vectors, sentences, sentence_vectors
+        embedder.model_name, plan.written, plan.indexed_at, passages, passage_vectors, sentences, sentence_vectors
     )
     return store.write(content, base)
-
-
-@dataclass(frozen=True)
-class _DeltaPlan:
-    base: DeltaBase
-    articles_written: set[str]
-
-
-def _delta_plan(previous: IndexVersion, articles: list[Article], embedder: Embedder) -> _DeltaPlan | None:
-    """Keep the previous base and write only what differs from it, while that stays small."""
-    base = previous.base_articles()
-    differ = {a.article_id for a in articles if base.get(a.article_id) != a.content_hash}
-    current = {a.article_id for a in articles}
-    hidden = sorted(a for a in base if a not in current or a in differ)
-    hidden_passages = previous.base_passage_count(hidden)
-    size = hidden_passages + sum(len(passages_of(a, embedder.max_words)) for a in articles if a.article_id in differ)
-    if size > delta_limit(previous.manifest.base_passages):
-        log.info("the delta would hold %d passages; merging everything into a new base", size)
-        return None
-    return _DeltaPlan(DeltaBase(previous, hidden, hidden_passages, len(articles)), differ)
-
-
-def delta_limit(base_passages: int) -> int:
-    """Passages a delta may hold (written and hidden together) before the next rebuild merges it."""
-    return max(DELTA_MIN_PASSAGES, int(DELTA_SHARE * base_passages))
 
 
 def embed_texts(
@@ -249,7 +209,7 @@ Neighbours = Callable[[np.ndarray, int], list[list[tuple[str, float]]]]
 
 
 def find_near_duplicates(
-    article_ids: list[str], vectors: np.ndarray, candidates: set[str], neighbours: Neighbours | None = None
+    article_ids: list[str], vectors: np.ndarray, candidates: frozenset[str], neighbours: Neighbours | None = None
 ) -> list[NearDuplicate]:
     """For each candidate article, other articles holding most of its paragraphs.
 

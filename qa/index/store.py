@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import IndexBusyError, IndexCorruptError, IndexMissingError, IndexWriteError
+from qa.index.plan import DeltaBase
 from qa.index.version import IndexVersion
 from qa.index.writer import VersionContent, fsync_dir, write_delta_version, write_durably, write_version
 from qa.index.format import CORRUPT, CURRENT, LOCK, VERSIONS
@@ -32,34 +33,6 @@ log = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 2
 """The live version and the one before it, for readers still opening it."""
-NEIGHBOUR_PROBES = 8
-"""IVF lists probed for near-duplicates of new passages: a paragraph at cosine ≥ 0.92 falls
-in or next to its copy's list (500 noisy copies of the benchmark's 100k-passage index were
-all found with 8 probes, as with 48), and the probes are most of the search's cost."""
-
-
-@dataclass(frozen=True)
-class DeltaBase:
-    """A version whose base segment a new version shares, and what the new delta hides of it."""
-
-    version: IndexVersion
-    hidden: list[str]
-    hidden_passages: int
-    articles: int
-    """Articles in the new version, base and delta together."""
-
-    @property
-    def live_base_passages(self) -> int:
-        return self.version.manifest.base_passages - self.hidden_passages
-
-    def neighbours(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
-        """For each vector, its nearest passages among the base articles the new version keeps."""
-        hits = self.version.segments.dense(vectors, k, nprobe=NEIGHBOUR_PROBES)
-        owners = self.version.base_owners(sorted({row for found in hits for row, _ in found}))
-        hidden = set(self.hidden)
-        return [[(owners[r], s) for r, s in found if r in owners and owners[r] not in hidden] for found in hits]
-
-
 class IndexStore:
     """The index folder: open the live version, or write a new one under the writer lock."""
 

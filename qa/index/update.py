@@ -23,9 +23,10 @@ from pathlib import Path
 from qa import metadata
 from qa.articles import Article, ArticleMemo, CorpusFile, SkippedFile, article_id_of
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
-from qa.index.indexer import SyncReport, delta_limit, sync, write_articles
+from qa.index.indexer import SyncReport, sync, write_articles
+from qa.index.plan import Plan, diff, plan_delta, stamps
 from qa.passages import passages_of
-from qa.index.store import DeltaBase, IndexStore
+from qa.index.store import IndexStore
 from qa.vectors import Embedder, Progress
 from qa.index.version import IndexVersion
 
@@ -118,34 +119,18 @@ def _update(
         if os.path.lexists(involved[article_id].path):
             log.warning("skipping %s: %s", involved[article_id].relative, result)
             report.skipped.append(SkippedFile(involved[article_id].relative, result))
-    report.added = sorted(a for a, article in current.items() if article and a not in known)
-    report.changed = sorted(
-        a for a, article in current.items() if article and a in known and known[a].content_hash != article.content_hash
-    )
-    report.removed = sorted(a for a, article in current.items() if article is None and a in known)
-    articles = previous.manifest.articles + len(report.added) - len(report.removed)
-    report.unchanged = articles - len(report.added) - len(report.changed)
+    changes = diff({a: state.content_hash for a, state in known.items()}, current)
+    articles = previous.manifest.articles + len(changes.added) - len(changes.removed)
+    report.record(changes, articles)
     report.passages = previous.passage_count
-    if not (report.added or report.changed or report.removed):
+    if not changes:
         return report
 
-    base = previous.base_articles(list(involved))
-    written = sorted(
-        (article for a, article in current.items() if article and base.get(a) != article.content_hash),
-        key=lambda article: article.path.split("/"),
-    )
-    rewritten = {article.article_id for article in written}
-    hidden = sorted(
-        (set(previous.manifest.hidden) - current.keys())
-        | {a for a, article in current.items() if a in base and (article is None or a in rewritten)}
-    )
-    hidden_passages = previous.base_passage_count(hidden)
-    size = hidden_passages + sum(len(passages_of(article, embedder.max_words)) for article in written)
-    if size > delta_limit(previous.manifest.base_passages):
+    in_order = dict(sorted(current.items(), key=lambda item: involved[item[0]].relative.split("/")))
+    planned = plan_delta(previous, in_order, whole=False, articles=articles, max_words=embedder.max_words)
+    if planned is None:
         return None
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    fresh = set(report.added) | set(report.changed)
-    indexed_at = {a: now if a in fresh else known[a].indexed_at for a in rewritten}
-    delta_of = DeltaBase(previous, hidden, hidden_passages, articles)
-    report.version = write_articles(written, indexed_at, fresh, delta_of, store, embedder, report, False, progress)
+    written, base = planned
+    plan = Plan(written, stamps([a.article_id for a in written], changes.fresh, known), changes.fresh, base)
+    report.version = write_articles(plan, store, embedder, report, progress=progress)
     return report

@@ -34,8 +34,9 @@ import numpy as np
 
 from qa.articles import Article, ArticleMemo
 from qa.errors import IndexMissingError
-from qa.index.indexer import SyncReport, compare, embed_texts, read_corpus
+from qa.index.indexer import SyncReport, embed_texts, read_corpus
 from qa.index.keywords import KeywordIndex
+from qa.index.plan import diff
 from qa.passages import Passage, passages_of, text_hash
 from qa.qdrant.points import META_ID, Backend, PointData, Where, point_id, term_index
 from qa.qdrant.view import QdrantVersion
@@ -114,7 +115,7 @@ class QdrantStore:
             if full and report.rebuild_reason is None:
                 report.rebuild_reason = "full rebuild requested: re-embedding every passage"
             current = {a.article_id: a for a in articles}
-            compare(report, self._article_hashes(), current)
+            report.record(diff(self._article_hashes(), current), len(current))
             report.passages = sum(len(passages_of(a, embedder.max_words)) for a in articles)
             if meta and not (report.added or report.changed or report.removed or report.rebuild_reason):
                 report.seconds = time.perf_counter() - started
