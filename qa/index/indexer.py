@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +14,14 @@ import numpy as np
 from qa import metadata
 from qa.articles import Article, ArticleMemo, SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
-from qa.passages import passages_of, text_hash
-from qa.sentences import split_sentences
+from qa.index.format import CACHE, SentenceRecord
 from qa.index.plan import Changes, Plan, diff, plan_delta, stamps
 from qa.index.store import IndexStore
-from qa.vectors import Embedder, Progress, VectorCache, mean_vectors
 from qa.index.version import IndexVersion
-from qa.index.format import SentenceRecord
 from qa.index.writer import VersionContent
-from qa.index.format import CACHE
+from qa.passages import passages_of, text_hash
+from qa.sentences import split_sentences
+from qa.vectors import Embedder, Progress, VectorCache, mean_vectors
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +31,8 @@ NEAR_DUPLICATE_SHARE = 0.6
 """Share of an article's paragraphs found in another article to call it a near-duplicate."""
 NEAR_DUPLICATE_NEIGHBOURS = 8
 """Base passages compared with each new passage when only a delta is written."""
+
+
 @dataclass(frozen=True)
 class NearDuplicate:
     article_id: str

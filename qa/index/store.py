@@ -18,21 +18,20 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from qa.errors import IndexBusyError, IndexCorruptError, IndexMissingError, IndexWriteError
+from qa.index.format import CORRUPT, CURRENT, LOCK, VERSIONS
 from qa.index.plan import DeltaBase
 from qa.index.version import IndexVersion
 from qa.index.writer import VersionContent, fsync_dir, write_delta_version, write_durably, write_version
-from qa.index.format import CORRUPT, CURRENT, LOCK, VERSIONS
 
 log = logging.getLogger(__name__)
 
 KEEP_VERSIONS = 2
 """The live version and the one before it, for readers still opening it."""
+
+
 class IndexStore:
     """The index folder: open the live version, or write a new one under the writer lock."""
 

@@ -17,7 +17,6 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from qa import metadata
@@ -25,10 +24,9 @@ from qa.articles import Article, ArticleMemo, CorpusFile, SkippedFile, article_i
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
 from qa.index.indexer import SyncReport, sync, write_articles
 from qa.index.plan import Plan, diff, plan_delta, stamps
-from qa.passages import passages_of
 from qa.index.store import IndexStore
-from qa.vectors import Embedder, Progress
 from qa.index.version import IndexVersion
+from qa.vectors import Embedder, Progress
 
 log = logging.getLogger(__name__)
 

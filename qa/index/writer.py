@@ -20,10 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.index import ann
 from qa.articles import Article
-from qa.index.keywords import KeywordIndex
-from qa.passages import Passage
+from qa.index import ann
 from qa.index.format import (
     DELTA,
     FORMAT_VERSION,
@@ -31,12 +29,15 @@ from qa.index.format import (
     MANIFEST,
     PASSAGES_DB,
     SCHEMA,
-    SENTENCE_VECTORS,
     SEGMENT_FILES,
+    SENTENCE_VECTORS,
     VECTORS,
     Manifest,
     SentenceRecord,
 )
+from qa.index.keywords import KeywordIndex
+from qa.passages import Passage
+
 
 @dataclass(frozen=True)
 class VersionContent:
