@@ -248,11 +248,12 @@ def main() -> None:
         queries = embed(synth.questions(QUERIES), model)
         np.save(work / "queries.npy", queries)
         truth, floor_p50 = exact_search(vectors, queries)
-        default = ann.choose(len(vectors))
+        default = ann.choose(len(vectors), vectors.shape[1])
         nlist = int(default.name[3:].split(",")[0])
-        nprobes = tuple(default.nprobe * m for m in (1, 2, 4, 8))
-        rows = faiss_rows(default.name, default.name, nprobes, truth, floor_p50, work, model)
-        rows += faiss_rows(f"IVF{nlist},SQ8 (int8 codes)", f"IVF{nlist},SQ8", nprobes, truth, floor_p50, work, model)
+        nprobes = tuple(sorted({ann.NPROBE, default.nprobe, 2 * default.nprobe}))
+        rows = faiss_rows(f"{default.name} (the default)", default.name, nprobes, truth, floor_p50, work, model)
+        for factory, label in ((f"IVF{nlist},Flat", "float"), (f"IVF{nlist},SQ8", "int8 codes")):
+            rows += faiss_rows(f"{factory} ({label})", factory, nprobes, truth, floor_p50, work, model)
         print(json.dumps([asdict(r) for r in rows]), flush=True)
         shards = []
         for quantized in (False, True):

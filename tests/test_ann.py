@@ -12,25 +12,29 @@ from qa.index import ann
 from tests.conftest import write
 
 
-def clustered(n: int, seed: int = 7) -> np.ndarray:
+def clustered(n: int, seed: int = 7, dimension: int = 384) -> np.ndarray:
     """Unit vectors in clusters, as sentence embeddings of related news paragraphs are."""
     rng = np.random.default_rng(seed)
-    centres = rng.normal(size=(n // 50, 384))
-    points = centres[rng.integers(0, len(centres), n)] + 0.3 * rng.normal(size=(n, 384))
+    centres = rng.normal(size=(n // 50, dimension))
+    points = centres[rng.integers(0, len(centres), n)] + 0.3 * rng.normal(size=(n, dimension))
     return (points / np.linalg.norm(points, axis=1, keepdims=True)).astype(np.float32)
 
 
 def test_small_collections_stay_exact_large_ones_use_ivf() -> None:
-    assert ann.choose(1000).name == "IndexFlatIP"
-    kind = ann.choose(1_000_000)
-    assert kind.name == "IVF1000,Flat"
-    assert kind.nprobe == ann.NPROBE
+    assert ann.choose(1000, 384).name == "IndexFlatIP"
+    kind = ann.choose(1_000_000, 384)
+    assert kind.name == "IVF1000,PQ192x4fs,RFlat"
+    assert kind.nprobe == 100, "a tenth of the lists"
+    assert ann.choose(100_000, 384).nprobe == ann.NPROBE
+    assert ann.choose(1_000_000, 385).name == "IVF1000,Flat", "4-bit codes need an even dimension"
 
 
-def test_ivf_recall_at_5_against_exact_search(tmp_path: Path) -> None:
-    vectors = clustered(30_000)
-    queries = vectors[::300] + 0.05 * np.random.default_rng(1).normal(size=(100, 384)).astype(np.float32)
-    kind = ann.choose(len(vectors), flat_limit=1000)
+@pytest.mark.parametrize("dimension", [384, 385])
+def test_ivf_recall_at_5_against_exact_search(tmp_path: Path, dimension: int) -> None:
+    vectors = clustered(30_000, dimension=dimension)
+    queries = vectors[::300] + 0.05 * np.random.default_rng(1).normal(size=(100, dimension)).astype(np.float32)
+    kind = ann.choose(len(vectors), dimension, flat_limit=1000)
+
     assert kind.name.startswith("IVF")
     exact = ann.build(vectors, ann.VectorIndexKind("IndexFlatIP"))
     faiss.write_index(ann.build(vectors, kind), str(tmp_path / "ivf.faiss"))
@@ -47,7 +51,7 @@ def test_ivf_recall_at_5_against_exact_search(tmp_path: Path) -> None:
 def test_deleted_vectors_are_never_found(flat_limit: int) -> None:
     vectors = clustered(5_000)
     kept = np.arange(0, 5_000, 2)
-    kind = ann.choose(len(kept), flat_limit=flat_limit)
+    kind = ann.choose(len(kept), 384, flat_limit=flat_limit)
     index = ann.build(vectors[kept], kind)
     _, labels = index.search(vectors[1::2][:50], 5)
     found = kept[labels[labels >= 0]]

@@ -46,7 +46,7 @@ def segments(vectors: np.ndarray, base_rows: int, kind: ann.VectorIndexKind, hid
 def test_dense_search_over_base_and_delta_matches_exact_search_over_live_rows(flat_limit: int) -> None:
     vectors = clustered(6_000)
     hidden = list(range(0, 5_000, 3))
-    kind = ann.choose(5_000, flat_limit=flat_limit)
+    kind = ann.choose(5_000, 384, flat_limit=flat_limit)
     found = segments(vectors, 5_000, kind, hidden)
     live = np.setdiff1d(np.arange(len(vectors)), hidden)
     exact = ann.build(vectors[live], ann.VectorIndexKind("IndexFlatIP"))
@@ -63,7 +63,7 @@ def test_dense_search_over_base_and_delta_matches_exact_search_over_live_rows(fl
 @pytest.mark.parametrize("flat_limit", [10**9, 1000], ids=["flat", "ivf"])
 def test_search_limited_to_some_rows_finds_exactly_their_best(flat_limit: int) -> None:
     vectors = clustered(6_000)
-    kind = ann.choose(5_000, flat_limit=flat_limit)
+    kind = ann.choose(5_000, 384, flat_limit=flat_limit)
     found = segments(vectors, 5_000, kind, [])
     only = np.array([7, 1234, 2048, 4999, 5001, 5500], dtype=np.int64)
     query = vectors[100]

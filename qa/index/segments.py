@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from qa.index.ann import is_refined
 from qa.index.keywords import KeywordHit, KeywordIndex, bm25_idf, top_hits
 
 REMEMBERED = 8_192
@@ -100,7 +101,14 @@ class Segments:
             if every_list:
                 probes = faiss.extract_index_ivf(segment.faiss).nlist
             # faiss's generated stubs omit the keyword constructor that SWIG gives it at run time.
-            return faiss.SearchParametersIVF(nprobe=probes, **chosen)  # type: ignore[call-arg]
+            ivf = faiss.SearchParametersIVF(nprobe=probes, **chosen)  # type: ignore[call-arg]
+            if not is_refined(segment.faiss):
+                return ivf
+            refined: Any = faiss.IndexRefineSearchParameters(  # type: ignore[call-arg]
+                k_factor=segment.faiss.k_factor, base_index_params=ivf
+            )
+            refined.base = ivf  # FAISS does not keep the base parameters alive itself
+            return refined
         return faiss.SearchParameters(**chosen) if chosen else None
 
     @property

@@ -138,7 +138,7 @@ def write_segment(
     import faiss
 
     folder.mkdir(exist_ok=True)
-    kind = kind or ann.choose(len(content.vectors))
+    kind = kind or ann.choose(len(content.vectors), content.vectors.shape[1])
     index = ann.build(content.vectors, kind)
     write_durably(folder / VECTORS, faiss.serialize_index(index).tobytes())
     buffer = io.BytesIO()
