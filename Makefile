@@ -56,9 +56,11 @@ bench: install
 	$(BIN)/python benchmarks/bench.py
 
 # The stores at 1M passages (about an hour here; --no-store-add skips the folder store's
-# real builds at 100k and 1M, most of that hour).
+# real builds at 100k and 1M, most of that hour), then embedding in one process against a
+# local Ray pool (about three minutes).
 bench-scale: install
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/workers.py
 
 # Retrain the answer model (qa/models/) from QED's Natural Questions shards, cached
 # outside the repo (eval/qed.py says where they come from); about two minutes.
