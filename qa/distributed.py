@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from qa.errors import ConfigError
+from qa.errors import ConfigError, WorkerError
 from qa.settings import DEFAULT_MODEL, Settings, force_offline
 from qa.vectors import Embedder, Progress
 
@@ -93,13 +93,20 @@ class RayEmbedder(Embedder):
                 compute=ray.data.ActorPoolStrategy(size=workers),
                 num_cpus=1,
             )
-            for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
-                for start, blob in zip(batch["start"], batch["vectors"], strict=True):
-                    rows = order[int(start) : int(start) + self.batch_size]
-                    out[rows] = np.frombuffer(blob, dtype=np.float32).reshape(len(rows), -1)
-                    done += len(rows)
-                    if progress:
-                        progress(done, len(texts))
+            try:
+                for batch in embedded.iter_batches(batch_size=None, batch_format="numpy"):
+                    for start, blob in zip(batch["start"], batch["vectors"], strict=True):
+                        rows = order[int(start) : int(start) + self.batch_size]
+                        out[rows] = np.frombuffer(blob, dtype=np.float32).reshape(len(rows), -1)
+                        done += len(rows)
+                        if progress:
+                            progress(done, len(texts))
+            except ray.exceptions.RayError as exc:
+                cause = str(exc).strip().splitlines()[-1]  # the worker's own error, under Ray's traceback
+                raise WorkerError(
+                    f"embedding on Ray workers failed: {cause}. Every node needs corpus-qa, the same Ray "
+                    "and the model installed; Ray's own logs are in /tmp/ray/session_latest/logs"
+                ) from exc
         return out
 
 
@@ -112,6 +119,7 @@ def _ray(address: str | None, workers: int) -> Iterator[tuple[Any, int]]:
     try:
         import ray
         import ray.data
+        import ray.exceptions
     except ImportError as exc:
         raise ConfigError("Ray is not installed: pip install 'corpus-qa[ray]' (make install includes it)") from exc
     for name in ("ray", "ray.data"):

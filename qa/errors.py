@@ -47,3 +47,7 @@ class AnswerModelError(QAError):
 
 class StoreUnavailableError(QAError):
     """The store's server (Qdrant) cannot be reached or refused a request."""
+
+
+class WorkerError(QAError):
+    """Embedding on Ray workers failed (a worker could not load the model, or died)."""

@@ -13,9 +13,9 @@ import pytest
 from qa.cli import main
 from qa.distributed import RayEmbedder, embedder_for
 from qa.engine import Engine
-from qa.errors import ConfigError
+from qa.errors import ConfigError, WorkerError
 from qa.settings import DEFAULT_MODEL, Settings
-from qa.vectors import Embedder
+from qa.vectors import Embedder, bundled_model_path
 from tests.conftest import SEED_CORPUS
 
 QUESTIONS = ("Who ordered the strikes?", "Where were the facilities?", "What did Iraq's government say?")
@@ -77,4 +77,15 @@ def test_unreachable_cluster_fails_fast(tmp_path: Path) -> None:
         port = probe.getsockname()[1]
     ray_embedder = RayEmbedder(DEFAULT_MODEL, batch_size=1, address=f"ray://127.0.0.1:{port}")
     with pytest.raises(ConfigError, match="cannot reach the Ray cluster"):
+        ray_embedder.embed(["one", "two"])
+
+
+def test_a_worker_that_cannot_load_the_model_is_one_clear_error(tmp_path: Path) -> None:
+    """The driver loaded the model; it is gone before the actors start, as on a node without it."""
+    model = tmp_path / "model"
+    shutil.copytree(bundled_model_path(), model)
+    ray_embedder = RayEmbedder(str(model), batch_size=1, workers=1)
+    ray_embedder.warm_up()
+    shutil.rmtree(model)
+    with pytest.raises(WorkerError, match=r"embedding on Ray workers failed: .*Every node needs corpus-qa"):
         ray_embedder.embed(["one", "two"])
