@@ -20,6 +20,7 @@ from qa.engine import Engine
 from qa.reader import MAX_FILE_BYTES
 from qa.settings import force_offline
 from qa.web import layout
+from qa.web.headers import SecurityHeaders
 from qa.web.serving import CONCURRENCY, QUEUE_SIZE, limit_malloc_arenas, serving_settings
 from qa.web.style import CSS, PAGE_JS, THEME
 
@@ -47,5 +48,5 @@ if __name__ == "__main__":
         css=CSS,
         js=PAGE_JS,
         theme=THEME,
-        app_kwargs={"middleware": [Middleware(OriginGuard)]},
+        app_kwargs={"middleware": [Middleware(SecurityHeaders), Middleware(OriginGuard)]},
     )

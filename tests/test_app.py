@@ -204,6 +204,31 @@ def test_uploaded_html_is_never_served_back_as_html(app: tuple[str, Path]) -> No
     status, headers = fetch(app[0] + "gradio_api/file=" + stored)
     served_as_page = status == 200 and "text/html" in headers.get("Content-Type", "")
     assert not served_as_page or headers.get("Content-Disposition", "").startswith("attachment")
+    assert "sha256-" not in headers.get("Content-Security-Policy", ""), "its scripts would be refused anyway"
+
+
+@pytest.mark.parametrize("path", ["", "config", "gradio_api/info", "no/such/page"])
+def test_every_response_carries_the_security_headers(app: tuple[str, Path], path: str) -> None:
+    _, headers = fetch(app[0] + path)
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    _, refused = fetch(app[0] + path, Origin="http://evil.example")
+    assert refused["X-Content-Type-Options"] == "nosniff", "refusals too"
+
+
+def test_a_forwarded_for_header_never_makes_a_client_local(tmp_path: Path) -> None:
+    """Without a password only loopback may change the corpus. A proxy on this machine that
+    forwards a remote client's address makes the request remote, and no header makes a
+    request local: the server must itself listen on loopback, where only this machine reaches it."""
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    with serve_app(corpus, tmp_path / "index") as server:
+        forwarded = Client(server.url, verbose=False, headers={"X-Forwarded-For": "203.0.113.9"})
+        with pytest.raises(Exception, match="only from this machine"):
+            forwarded.predict("", api_name="/rebuild")
+        local = Client(server.url, verbose=False, headers={"X-Forwarded-For": "127.0.0.1"})
+        assert "articles" in local.predict("", api_name="/rebuild")
 
 
 @pytest.mark.parametrize(

@@ -210,7 +210,7 @@ def serious_violations(page: Page) -> list[str]:
     pending output is drawn faded, which would read as low contrast)."""
     page.wait_for_function("() => !document.querySelector('.pending, .generating, .eta-bar')")
     page.wait_for_timeout(300)
-    page.add_script_tag(path=str(AXE))
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # not a <script> tag: the page's policy refuses those
     found = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
     return [
         f"{v['id']} ({v['impact']}): {v['nodes'][0]['target']} {v['nodes'][0].get('failureSummary', '')[:160]}"
@@ -402,3 +402,31 @@ def test_a_saved_conversation_survives_a_restart(page: tuple[Page, Path, list[st
             tab.click("#saved-list input")
             assert tab.get_by_role("option", name="Strikes and Lapid", exact=False).count() == 0
             tab.close()
+
+
+def test_the_page_works_under_its_content_security_policy(page: tuple[Page, Path, list[str]]) -> None:
+    """The policy refuses inline scripts but Gradio's own: nothing on the page is refused,
+    and an answer with citations still renders and opens its source."""
+    tab = page[0].context.new_page()
+    refused: list[str] = []
+    tab.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    response = tab.goto(page[0].url.split("?")[0])
+    assert response is not None
+    headers = response.headers
+    assert "'unsafe-inline'" not in headers["content-security-policy"].split("script-src")[1].split(";")[0]
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    tab.wait_for_selector("#question textarea", timeout=60_000)
+    ask(tab, "Which aircraft carried out the strikes?", "F-16 aircraft")
+    tab.locator('#chat a[href^="#cite-"]').first.click()
+    tab.wait_for_selector("#sources .qa-chosen")
+    assert refused == []
+    refused_inline = tab.evaluate(
+        """() => new Promise(done => {
+            document.addEventListener('securitypolicyviolation', e => done(e.violatedDirective), {once: true});
+            const s = document.createElement('script'); s.textContent = 'window.__ran = 1'; document.body.append(s);
+            setTimeout(() => done(window.__ran ? 'ran' : 'silent'), 2000);
+        })"""
+    )
+    assert refused_inline.startswith("script-src")
+    tab.close()
