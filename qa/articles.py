@@ -200,7 +200,7 @@ def scan_corpus(corpus_dir: Path, memo: ArticleMemo | None = None) -> CorpusScan
     memo = memo or ArticleMemo()
     scan = CorpusScan()
     seen: dict[str, str] = {}
-    files = corpus_files(corpus_dir)
+    files, scan.skipped = corpus_files(corpus_dir)
     for file, result in zip(files, memo.read(files), strict=True):
         article_id, suffix = _split(file.relative)
         if suffix in SUFFIXES and article_id in seen:
@@ -214,26 +214,67 @@ def scan_corpus(corpus_dir: Path, memo: ArticleMemo | None = None) -> CorpusScan
     return scan
 
 
-def corpus_files(corpus_dir: Path) -> list[CorpusFile]:
+class Listing(NamedTuple):
+    files: list[CorpusFile]
+    skipped: list[SkippedFile]
+
+
+def corpus_files(corpus_dir: Path) -> Listing:
     """(relative POSIX path, full path) of every file not hidden under a dot name, in path
-    order. Plain os.scandir and strings: a sync walks every file of the corpus, and at
-    5,000 files pathlib's objects cost more than the whole rest of adding one article."""
-    found: list[CorpusFile] = []
+    order, and what was passed over with why. Plain os.scandir and strings: a sync walks
+    every file of the corpus, and at 5,000 files pathlib's objects cost more than the
+    whole rest of adding one article.
+
+    A link is followed only to a file inside the folder: a link out would put a file
+    nobody dropped here into answers, and a link to a folder could loop. Pipes, sockets
+    and devices are never opened (reading a pipe would wait forever)."""
+    root = os.path.realpath(corpus_dir)
+    listing = Listing([], [])
     pending = [("", str(corpus_dir))]
     while pending:
         prefix, folder = pending.pop()
         try:
             with os.scandir(folder) as entries:
                 for entry in entries:
-                    if entry.name.startswith("."):
-                        continue
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append((f"{prefix}{entry.name}/", entry.path))
-                    elif entry.is_file():
-                        found.append(CorpusFile(prefix + entry.name, entry.path))
+                    if not entry.name.startswith("."):
+                        _list_entry(entry, prefix, root, pending, listing)
         except OSError as exc:
             log.warning("cannot list %s: %s", folder, exc)
-    return sorted(found, key=lambda file: file.relative.split("/"))
+    listing.skipped.sort(key=lambda skipped: skipped.path.split("/"))
+    for skipped in listing.skipped:
+        log.warning("skipping %s: %s", skipped.path, skipped.reason)
+    listing.files.sort(key=lambda file: file.relative.split("/"))
+    return listing
+
+
+def _list_entry(
+    entry: os.DirEntry[str], prefix: str, root: str, pending: list[tuple[str, str]], listing: Listing
+) -> None:
+    """File `entry` in the listing, queue it to be walked, or pass it over with why."""
+    relative = prefix + entry.name
+    try:
+        if entry.is_dir(follow_symlinks=False):
+            pending.append((f"{relative}/", entry.path))
+            return
+        if entry.is_symlink():
+            target = os.path.realpath(entry.path)
+            if os.path.commonpath([root, target]) != root:
+                reason = "a link to outside the corpus folder; copy the file in instead"
+            elif entry.is_dir():
+                reason = "a link to a folder; links to folders are not followed"
+            elif not entry.is_file():
+                reason = "a link to nothing that can be read (missing, or not a regular file)"
+            else:
+                listing.files.append(CorpusFile(relative, entry.path))
+                return
+        elif entry.is_file(follow_symlinks=False):
+            listing.files.append(CorpusFile(relative, entry.path))
+            return
+        else:
+            reason = "not a regular file (a pipe, socket or device)"
+    except OSError as exc:
+        reason = f"cannot be looked at: {exc.strerror or exc}"
+    listing.skipped.append(SkippedFile(relative, reason))
 
 
 def build_article(article_id: str, path: str, raw: RawArticle) -> Article:

@@ -8,7 +8,9 @@ through trafilatura's main-text extraction, Markdown through markdown-it's parse
 from __future__ import annotations
 
 import codecs
+import os
 import re
+import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,18 +53,33 @@ class RawArticle:
     """For a PDF, the page each paragraph is on (from 1); None for files without pages."""
 
 
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file within the size limit. Opened without
+    blocking and checked on the open descriptor, so a pipe put in its place is refused
+    rather than waited on, and read no further than the limit, so a file that grows
+    while it is read cannot take the memory."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise UnreadableArticle("not a regular file (a pipe, socket or device)")
+            if info.st_size > MAX_FILE_BYTES:
+                raise UnreadableArticle(f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise UnreadableArticle(f"cannot read file: {exc.strerror or exc}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise UnreadableArticle(f"file grew past the limit of {MAX_FILE_BYTES:,} bytes while it was read")
+    return data
+
+
 def read_article(path: Path) -> RawArticle:
     """Read and decode one file; raise UnreadableArticle with a reason a user can act on."""
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise UnreadableArticle(f"unsupported file type {suffix or '(none)'}; use .txt, .md, .html, .pdf or .docx")
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UnreadableArticle(f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableArticle(f"cannot read file: {exc.strerror or exc}") from exc
+    data = _read_bounded(path)
     kind = kind_of(data)
     if kind is not None:
         raw, encoding = _from_document(data, kind), kind

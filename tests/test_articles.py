@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from qa.articles import Article, ArticleMemo, article_id_for, build_article, scan_corpus
-from qa.reader import RawArticle
+from qa.reader import MAX_FILE_BYTES, RawArticle
 from tests.conftest import SEED_CORPUS, write
 
 
@@ -166,3 +167,37 @@ def test_a_short_line_standing_alone_at_the_top_is_the_title(corpus: Path) -> No
     assert articles["force"].title == "Force"
     assert articles["glued"].title is None
     assert articles["force"].paragraphs == (body.strip(),)
+
+
+def test_links_out_loops_and_pipes_are_skipped_with_their_reasons(tmp_path: Path, corpus: Path) -> None:
+    """Nothing outside the folder gets in, nothing blocks, and the rest is still read."""
+    (tmp_path / "outside.txt").write_text("Secret\n\nA file nobody put in the corpus.\n")
+    write(corpus, "ok.txt", "Port report\n\nThe port of Aqaba reopened.\n")
+    write(corpus, "sub/inside.txt", "Rail report\n\nTrains to Amman ran late.\n")
+    (corpus / "out.txt").symlink_to(tmp_path / "outside.txt")
+    (corpus / "up").symlink_to(tmp_path)
+    (corpus / "here").symlink_to(corpus / "sub")
+    (corpus / "copy.txt").symlink_to(corpus / "sub" / "inside.txt")
+    (corpus / "gone.txt").symlink_to(corpus / "missing.txt")
+    (corpus / "loop1.txt").symlink_to(corpus / "loop2.txt")
+    (corpus / "loop2.txt").symlink_to(corpus / "loop1.txt")
+    os.mkfifo(corpus / "pipe.txt")
+    scan = scan_corpus(corpus)
+    assert [a.article_id for a in scan.articles] == ["copy", "ok", "sub/inside"], "a link inside is followed"
+    reasons = {s.path: s.reason for s in scan.skipped}
+    assert reasons["out.txt"].startswith("a link to outside the corpus folder")
+    assert reasons["up"].startswith("a link to outside the corpus folder")
+    assert reasons["here"].startswith("a link to a folder")
+    assert reasons["gone.txt"].startswith("a link to nothing that can be read")
+    assert "symbolic links" in reasons["loop1.txt"]
+    assert reasons["pipe.txt"].startswith("not a regular file")
+    assert all("Secret" not in p for a in scan.articles for p in a.paragraphs)
+
+
+def test_a_file_past_the_limit_is_skipped_without_being_read(corpus: Path) -> None:
+    big = corpus / "big.txt"
+    with big.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)
+    scan = scan_corpus(corpus)
+    assert scan.articles == []
+    assert "the limit is" in scan.skipped[0].reason
