@@ -253,6 +253,12 @@ def _list_entry(
     """File `entry` in the listing, queue it to be walked, or pass it over with why."""
     relative = prefix + entry.name
     try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        printable = os.fsencode(relative).decode("utf-8", "backslashreplace")
+        listing.skipped.append(SkippedFile(printable, "its name is not valid UTF-8; rename it"))
+        return
+    try:
         if entry.is_dir(follow_symlinks=False):
             pending.append((f"{relative}/", entry.path))
             return

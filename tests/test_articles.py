@@ -4,7 +4,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from qa.articles import Article, ArticleMemo, article_id_for, build_article, scan_corpus
+from qa.articles import Article, ArticleMemo, SkippedFile, article_id_for, build_article, scan_corpus
 from qa.reader import MAX_FILE_BYTES, RawArticle
 from tests.conftest import SEED_CORPUS, write
 
@@ -201,3 +201,15 @@ def test_a_file_past_the_limit_is_skipped_without_being_read(corpus: Path) -> No
     scan = scan_corpus(corpus)
     assert scan.articles == []
     assert "the limit is" in scan.skipped[0].reason
+
+
+def test_a_name_that_is_not_utf8_is_skipped_and_printable(corpus: Path) -> None:
+    """Such a name could not be stored (SQLite text is UTF-8): it stopped the whole index."""
+    folder = os.path.join(os.fsencode(corpus), b"caf\xe9")
+    os.mkdir(folder)
+    with open(os.path.join(folder, b"report.txt"), "wb") as handle:
+        handle.write(b"Cafe report\n\nThe cafe opened on Monday.\n")
+    write(corpus, "ok.txt", "Port report\n\nThe port of Aqaba reopened.\n")
+    scan = scan_corpus(corpus)
+    assert [a.article_id for a in scan.articles] == ["ok"]
+    assert scan.skipped == [SkippedFile("caf\\xe9", "its name is not valid UTF-8; rename it")]
