@@ -8,6 +8,7 @@ question lacks stand in for its pronouns, or are appended when it has none.
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -85,7 +86,9 @@ def parse_history(raw: object) -> list[Turn]:
         ):
             turns.append(Turn(item["role"], item["content"]))
         else:
-            raise QueryError(f"bad history entry {item!r}: need role 'user' or 'assistant' and text content")
+            raise QueryError(
+                f"bad history entry {reprlib.repr(item)}: need role 'user' or 'assistant' and text content"
+            )
     return turns
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import signal
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -247,3 +248,19 @@ def test_odd_questions_get_an_answer_or_a_clear_message(client: Client, question
     else:
         with pytest.raises(Exception, match=outcome):
             client.predict(question, [], api_name="/ask")
+
+
+@pytest.mark.parametrize("k", [0, -1, 10**9, 2.5])
+def test_search_refuses_a_k_that_is_no_count(client: Client, k: float) -> None:
+    with pytest.raises(Exception, match="k must be"):
+        client.predict("strikes", k, api_name="/search")
+
+
+def test_long_histories_and_bad_entries_are_answered_quickly(client: Client) -> None:
+    history = [{"role": "user", "content": "Who is Yair Lapid?"}] * 10_000
+    started = time.perf_counter()
+    answer = client.predict("What did he say about the accord?", history, api_name="/ask")
+    assert "Lapid" in answer["searched_for"]
+    assert time.perf_counter() - started < 30
+    with pytest.raises(Exception, match=r"bad history entry \{'content': 'y+\.\.\.y+', 'role': 'x'\}"):
+        client.predict("Who?", [{"role": "x", "content": "y" * 1_000_000}], api_name="/ask")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import gradio as gr
 
-from qa.engine import Engine
-from qa.errors import QAError
+from qa.engine import MAX_K, Engine
+from qa.errors import QAError, QueryError
 from qa.filters import Filter
 from qa.followup import parse_history
 
@@ -45,6 +46,13 @@ class Api:
         """The same JSON as `qa search --json`, with the same filters as `ask`."""
         try:
             where = Filter.parse(articles, source, since, until)
-            return self.engine.search(query, k=int(k), where=where).to_dict()
+            return self.engine.search(query, k=whole(k), where=where).to_dict()
         except QAError as exc:
             raise gr.Error(str(exc)) from exc
+
+
+def whole(k: object) -> int:
+    """k as an int; JSON gives numbers as floats, and NaN, infinity or 2.5 are no count."""
+    if isinstance(k, bool) or not isinstance(k, int | float) or not math.isfinite(k) or k != int(k):
+        raise QueryError(f"k must be a whole number from 1 to {MAX_K}, got {k!r}")
+    return int(k)
