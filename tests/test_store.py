@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -148,5 +150,24 @@ def test_second_writer_waits_then_reports_busy(tmp_path: Path) -> None:
     finally:
         release.set()
         thread.join()
+    with store.lock(timeout=1):
+        pass
+
+
+def test_a_lock_left_by_a_killed_writer_is_free(tmp_path: Path) -> None:
+    """The lock is the kernel's (flock): it dies with its process, whatever the file says."""
+    code = (
+        "import sys, time; from pathlib import Path; from qa.index.store import IndexStore\n"
+        "with IndexStore(Path(sys.argv[1])).lock():\n    print('held', flush=True); time.sleep(60)\n"
+    )
+    writer = subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "index")], stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    assert writer.stdout.readline().strip() == "held"
+    store = IndexStore(tmp_path / "index")
+    with pytest.raises(IndexBusyError), store.lock(timeout=0.2):
+        pass
+    writer.kill()
+    writer.wait()
+    assert (tmp_path / "index" / ".lock").exists(), "the stale file is still there"
     with store.lock(timeout=1):
         pass
