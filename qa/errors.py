@@ -21,6 +21,10 @@ class IndexCorruptError(QAError):
     """The index on disk cannot be read or is inconsistent."""
 
 
+class IndexDamagedError(IndexCorruptError):
+    """A file of an index version no longer matches the checksum it was written with."""
+
+
 class IndexMismatchError(QAError):
     """The index was built by another model or format version."""
 

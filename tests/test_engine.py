@@ -73,6 +73,21 @@ def test_corrupt_index_at_start_is_set_aside_and_rebuilt(corpus: Path, make_engi
     assert list((engine.store.folder / "corrupt").iterdir())
 
 
+def test_a_vector_file_damaged_in_place_is_never_used(corpus: Path, make_engine: Callable[..., Engine]) -> None:
+    """Same size, one byte flipped: FAISS would read it without complaint; the checksum does not."""
+    write(corpus, "a.txt", STORY)
+    make_engine(corpus).index()
+    engine = make_engine(corpus)
+    path = engine.store.versions / str(engine.store.current_name()) / "vectors.faiss"
+    data = bytearray(path.read_bytes())
+    data[-100] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert engine.search("pilots", k=1).results
+    (aside,) = (engine.store.folder / "corrupt").iterdir()
+    assert "does not match its checksum" in (aside / "REASON.txt").read_text()
+    assert (aside / "vectors.faiss").read_bytes() == bytes(data), "set aside as it was, never deleted"
+
+
 def test_a_filter_answers_from_the_chosen_articles_only(seed_engine: Engine) -> None:
     question = "Which aircraft carried out the strikes?"
     assert {c.article_id for c in seed_engine.ask(question).citations} >= {"000_79f4fbd8b7a31498"}

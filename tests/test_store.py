@@ -78,8 +78,10 @@ def test_truncated_faiss_file_is_detected(tmp_path: Path) -> None:
     store = written(tmp_path, "Text.")
     path = store.versions / store.current_name() / "vectors.faiss"
     path.write_bytes(path.read_bytes()[:40])
-    with pytest.raises(IndexCorruptError, match="cannot read"):
+    with pytest.raises(IndexCorruptError, match="bytes; its manifest says"):
         store.open()
+    with pytest.raises(IndexCorruptError, match="bytes; its manifest says"):
+        store.open(mapped=True)
 
 
 def test_damaged_sqlite_is_detected(tmp_path: Path) -> None:
@@ -89,8 +91,15 @@ def test_damaged_sqlite_is_detected(tmp_path: Path) -> None:
         store.open()
 
 
+def without_checksums(store: IndexStore) -> None:
+    """As a version written before checksums were kept: its files' counts are still checked."""
+    manifest = store.versions / str(store.current_name()) / "manifest.json"
+    manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "checksums": {}}))
+
+
 def test_vector_count_must_match_passage_rows(tmp_path: Path) -> None:
     store = written(tmp_path, "One.", "Two.")
+    without_checksums(store)
     db = sqlite3.connect(store.versions / store.current_name() / "passages.sqlite")
     with db:
         db.execute("DELETE FROM passages WHERE row = 1")
@@ -101,9 +110,29 @@ def test_vector_count_must_match_passage_rows(tmp_path: Path) -> None:
 
 def test_sentence_vectors_must_match_sentence_rows(tmp_path: Path) -> None:
     store = written(tmp_path, "One.", "Two.")
+    without_checksums(store)
     np.save(store.versions / store.current_name() / "sentences.npy", np.zeros((1, 8), dtype=np.float32))
     with pytest.raises(IndexCorruptError, match="sentence vectors"):
         store.open()
+
+
+@pytest.mark.parametrize("name", ["vectors.faiss", "sentences.npy", "passages.sqlite", "bm25"])
+def test_a_flipped_byte_in_any_file_is_caught_by_its_checksum(tmp_path: Path, name: str) -> None:
+    store = written(tmp_path, "One.", "Two.")
+    folder = store.versions / str(store.current_name())
+    path = folder / name if name != "bm25" else sorted((folder / name).iterdir())[0]
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    with pytest.raises(IndexCorruptError, match="does not match its checksum"):
+        IndexStore(tmp_path / "index").open()
+
+
+def test_every_file_of_a_version_has_a_checksum(tmp_path: Path) -> None:
+    store = written(tmp_path, "One.", "Two.")
+    version = store.open()
+    files = {p.relative_to(version.folder).as_posix() for p in version.folder.rglob("*") if p.is_file()}
+    assert set(version.manifest.checksums) == files - {"manifest.json"}
 
 
 def test_sentences_point_into_their_passages(tmp_path: Path) -> None:

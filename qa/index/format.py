@@ -85,6 +85,9 @@ class Manifest:
     delta_sentences: int = 0
     hidden: list[str] = field(default_factory=list)
     """Base articles that the delta replaces or that were removed since the base was written."""
+    checksums: dict[str, tuple[int, str]] = field(default_factory=dict)
+    """Size and SHA-256 of every file of the version but this manifest, by its path in the
+    version folder (qa.index.checksums); empty in versions written before they were kept."""
 
     def encode(self) -> bytes:
         return json.dumps(asdict(self), indent=2).encode()

@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from qa.errors import IndexBusyError, IndexCorruptError, IndexMissingError, IndexWriteError
+from qa.errors import IndexBusyError, IndexCorruptError, IndexDamagedError, IndexMissingError, IndexWriteError
+from qa.index.checksums import Verified
 from qa.index.format import CORRUPT, CURRENT, LOCK, VERSIONS
 from qa.index.plan import DeltaBase
 from qa.index.version import IndexVersion
@@ -38,6 +39,7 @@ class IndexStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.versions = folder / VERSIONS
+        self.verified = Verified()
 
     def current_name(self) -> str | None:
         try:
@@ -55,7 +57,19 @@ class IndexStore:
         folder = self.versions / name
         if not folder.is_dir():
             raise IndexCorruptError(f"{self.folder / 'CURRENT'} names {name}, which does not exist")
-        return IndexVersion(folder, mapped=mapped)
+        try:
+            return IndexVersion(folder, mapped=mapped, verified=self.verified)
+        except IndexDamagedError as exc:
+            self._set_aside_if_live(name, str(exc))
+            raise
+
+    def _set_aside_if_live(self, name: str, reason: str) -> None:
+        """A rebuild opens the live version memory-mapped, checking sizes but not contents,
+        and would build on a damaged one; so the open that finds the damage moves it
+        aside, unless a rebuild has switched to a new version meanwhile."""
+        with self.lock():
+            if self.current_name() == name:
+                self.set_aside(reason)
 
     @contextmanager
     def lock(self, timeout: float = 300.0) -> Iterator[None]:

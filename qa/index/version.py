@@ -11,6 +11,7 @@ import numpy as np
 from qa.errors import IndexCorruptError
 from qa.index import ann
 from qa.index.catalog import Catalog
+from qa.index.checksums import Verified
 from qa.index.format import (
     DELTA,
     KEYWORDS,
@@ -27,12 +28,14 @@ class IndexVersion(Catalog):
     vectors and keywords (qa.index.segments), checked against each other and the manifest
     when opened, so a damaged or mismatched file is refused rather than answered from."""
 
-    def __init__(self, folder: Path, *, mapped: bool = False) -> None:
-        """`mapped`: memory-map IVF lists too (see IndexStore.open); flat vectors always are."""
+    def __init__(self, folder: Path, *, mapped: bool = False, verified: Verified | None = None) -> None:
+        """`mapped`: memory-map IVF lists too (see IndexStore.open), and check only the
+        files' sizes, not their checksums; `verified` remembers files already checked."""
         self.name = folder.name
         self.folder = folder
         self._mapped = mapped
         manifest = Manifest.read(folder)
+        (verified or Verified()).check(folder, manifest.checksums, contents=not mapped)
         try:
             super().__init__(folder, manifest)
             segments = [self._open_segment(folder, ann.VectorIndexKind(manifest.faiss_index, manifest.nprobe))]

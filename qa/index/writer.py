@@ -22,6 +22,7 @@ import numpy as np
 
 from qa.articles import Article
 from qa.index import ann
+from qa.index.checksums import checksums
 from qa.index.format import (
     DELTA,
     FORMAT_VERSION,
@@ -69,6 +70,7 @@ def write_version(folder: Path, content: VersionContent) -> None:
             nprobe=kind.nprobe,
             base_passages=len(content.passages),
             base_sentences=len(content.sentences),
+            checksums=checksums(folder, leave_out=frozenset({MANIFEST})),
         ),
     )
 
@@ -102,6 +104,10 @@ def write_delta_version(
             delta_passages=len(content.passages),
             delta_sentences=len(content.sentences),
             hidden=sorted(hidden),
+            checksums={
+                **{name: sum_ for name, sum_ in base.checksums.items() if not name.startswith(f"{DELTA}/")},
+                **checksums(folder, DELTA),
+            },
         ),
     )
 
