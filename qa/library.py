@@ -92,10 +92,15 @@ def add(corpus_dir: Path, name: str, data: bytes) -> Added:
     staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=corpus_dir))
     try:
         staged = staging / target_name
-        with open(staged, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            with open(staged, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError as exc:
+            raise UploadRefused(
+                f"{shown} could not be saved: {exc.strerror or exc}; nothing was written to the corpus"
+            ) from exc
         try:
             read_article(staged)
         except UnreadableArticle as exc:

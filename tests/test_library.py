@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from qa.library import UploadRefused, add, kept_files, remove, restore, safe_name
 from qa.reader import MAX_FILE_BYTES
+from tests.conftest import ROOT
 
 TEXT = b"Rescue teams pulled a fisherman named Tom Alder from the sea on Friday.\n"
 
@@ -107,3 +110,28 @@ def test_a_restore_never_overwrites_a_newer_article(corpus: Path, tmp_path: Path
     assert restored.path.name == "gone-2.txt"
     assert "restored as gone-2.txt" in restored.note
     assert (corpus / "gone.txt").read_bytes().startswith(b"A different report")
+
+
+FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+from qa.library import UploadRefused, add
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1024, 1024))
+try:
+    add(Path(sys.argv[1]), "long.txt", b"Long report\\n\\n" + b"The port reopened on Tuesday. " * 200)
+except UploadRefused as exc:
+    print(exc)
+"""
+
+
+def test_an_upload_the_disk_cannot_take_is_reported_and_leaves_nothing(corpus: Path) -> None:
+    """RLIMIT_FSIZE makes writes past 1 kB fail as a full disk does (EFBIG rather than ENOSPC)."""
+    (corpus / "kept.txt").write_text("Kept\n\nAn article already here.\n")
+    result = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, str(corpus)], capture_output=True, text=True, cwd=ROOT, timeout=60
+    )
+    assert "long.txt could not be saved: File too large; nothing was written to the corpus" in result.stdout, (
+        result.stderr
+    )
+    assert sorted(p.name for p in corpus.iterdir()) == ["kept.txt"], "no partial file, no staging folder"
