@@ -73,3 +73,23 @@ def test_engine_answers_from_an_ivf_index(
     (corpus / "storm.txt").unlink()
     engine.index()
     assert all(r.passage.article_id != "storm" for r in engine.search("harbour bridge Marlow", k=10).results)
+
+
+@pytest.mark.parametrize("exact_limit", [10_000, 100])
+def test_within_finds_the_near_copies_exact_search_finds(exact_limit: int) -> None:
+    vectors = clustered(3_000)
+    rng = np.random.default_rng(3)
+    copies = vectors[:300] + 0.01 * rng.normal(size=(300, vectors.shape[1])).astype(np.float32)
+    rows = np.vstack([vectors, copies / np.linalg.norm(copies, axis=1, keepdims=True)])
+    scores = rows @ rows.T
+    expected = [set(np.flatnonzero(row >= 0.92 + 1e-5)) for row in scores]
+    allowed = [set(np.flatnonzero(row >= 0.92 - 1e-5)) for row in scores]
+    found = [set(hits.tolist()) for hits in ann.Within(rows, 0.92, exact_limit).search(rows)]
+    assert sum(len(e - f) for e, f in zip(expected, found, strict=True)) <= 3
+    assert all(f <= a for a, f in zip(allowed, found, strict=True)), "never a pair below the threshold"
+    assert found[0] >= {0, 3_000}, "a row and its near copy find each other"
+
+
+def test_within_keeps_a_score_equal_to_the_threshold() -> None:
+    row = np.array([[0.6, 0.8]], dtype=np.float32)
+    assert ann.Within(row, float(row[0] @ row[0])).search(row)[0].tolist() == [0]

@@ -106,3 +106,36 @@ def open_index(path: Path, kind: VectorIndexKind, *, mapped: bool = False) -> An
     if kind.nprobe:
         faiss.extract_index_ivf(index).nprobe = kind.nprobe
     return index
+
+
+EXACT_PAIRS_LIMIT = 20_000
+"""Rows up to which `Within` compares every pair (4 s at 20k here, 52 s at 100k)."""
+WITHIN_PROBES = 8
+"""Lists `Within` probes: rows that close to a query share its nearest lists."""
+
+
+class Within:
+    """The rows of `vectors` whose inner product with a query is at least `threshold`:
+    exact up to EXACT_PAIRS_LIMIT rows, through an IVF-Flat index above, since comparing
+    every pair grows with the square of the corpus (hours at 1M). Meant for thresholds
+    near 1 (near-duplicates), which the few probed lists do not miss: at 100k passages and
+    0.92, eight probes missed 1 of 105,774 pairs that exact search found, in 12 s against
+    52 s."""
+
+    def __init__(self, vectors: np.ndarray, threshold: float, exact_limit: int = EXACT_PAIRS_LIMIT) -> None:
+        if len(vectors) <= exact_limit:
+            kind = VectorIndexKind("IndexFlatIP")
+        else:
+            nlist = max(1, min(math.isqrt(len(vectors)), len(vectors) // TRAINING_PER_LIST))
+            kind = VectorIndexKind(f"IVF{nlist},Flat", min(nlist, WITHIN_PROBES))
+        self._index = build(vectors, kind)
+        # FAISS keeps inner products strictly above the radius; one float32 step below
+        # `threshold` keeps those equal to it as well.
+        self._radius = float(np.nextafter(np.float32(threshold), np.float32(-np.inf)))
+
+    def search(self, queries: np.ndarray) -> list[np.ndarray]:
+        """For each query, the labels of the rows within the threshold."""
+        if not len(queries):
+            return []
+        limits, _, labels = self._index.range_search(np.ascontiguousarray(queries, dtype=np.float32), self._radius)
+        return [labels[limits[i] : limits[i + 1]] for i in range(len(queries))]

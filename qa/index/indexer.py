@@ -14,6 +14,7 @@ import numpy as np
 from qa import metadata
 from qa.articles import Article, ArticleMemo, SkippedFile, scan_corpus
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexMissingError
+from qa.index import ann
 from qa.index.format import CACHE, SentenceRecord
 from qa.index.plan import Changes, Plan, diff, plan_delta, stamps
 from qa.index.store import IndexStore
@@ -213,19 +214,20 @@ def find_near_duplicates(
 ) -> list[NearDuplicate]:
     """For each candidate article, other articles holding most of its paragraphs.
 
-    Each candidate row is compared with every row in `vectors` and with its `neighbours`
-    in the kept base; a row counts for every other article it nearly repeats."""
+    Each candidate row is compared with every row in `vectors` (`ann.Within`) and with
+    its `neighbours` in the kept base; a row counts for every other article it nearly
+    repeats."""
     if not candidates or not len(vectors):
         return []
+    rows_of: dict[str, list[int]] = {}
+    for row, article_id in enumerate(article_ids):
+        if article_id in candidates:
+            rows_of.setdefault(article_id, []).append(row)
+    within = ann.Within(vectors, NEAR_DUPLICATE_SIMILARITY)
     found: list[NearDuplicate] = []
-    for article_id in sorted(candidates):
-        rows = [i for i, a in enumerate(article_ids) if a == article_id]
-        if not rows:
-            continue
-        matched = [
-            {article_ids[j] for j in np.flatnonzero(hits)}
-            for hits in vectors[rows] @ vectors.T >= NEAR_DUPLICATE_SIMILARITY
-        ]
+    for article_id in sorted(rows_of):
+        rows = rows_of[article_id]
+        matched = [{article_ids[j] for j in hits} for hits in within.search(vectors[rows])]
         if neighbours is not None:
             for row_matches, hits in zip(matched, neighbours(vectors[rows], NEAR_DUPLICATE_NEIGHBOURS), strict=True):
                 row_matches.update(other for other, score in hits if score >= NEAR_DUPLICATE_SIMILARITY)
