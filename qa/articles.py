@@ -11,6 +11,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,11 @@ from qa.shelf import ArticleShelf, Stamp
 
 log = logging.getLogger(__name__)
 
+RACY_NS = 2_000_000_000
+"""A file modified less than this long before a scan is not remembered by its stamp: file
+times tick coarsely (a few ms here, 2 s on FAT), so a write in the same tick as the scan
+leaves the stamp unchanged and would keep a half-written read for good. It is read again
+next time instead (the "racy git" problem: Documentation/technical/racy-git.txt in git)."""
 HEADER_ZONE = 6
 """Paragraphs at the top where site chrome, the title and the byline are looked for."""
 _TITLE_MAX_WORDS = 25
@@ -125,6 +131,7 @@ class ArticleMemo:
     def read(self, files: Sequence[CorpusFile], *, complete: bool = True) -> list[Article | str]:
         """Each file's article, or the reason it cannot be used. `complete`: `files` are the
         whole corpus, so the shelf forgets every other file."""
+        started_ns = time.time_ns()
         stamps = {f.relative: _stamp(f.path) for f in files}
         with self._lock:
             remembered = {r: self._seen[r] for r in stamps if r in self._seen}
@@ -149,10 +156,11 @@ class ArticleMemo:
                 except UnreadableArticle as exc:
                     fresh[file.relative] = str(exc)
         found.update(fresh)
+        settled = {r: s for r, s in stamps.items() if isinstance(s, Stamp) and s.mtime_ns < started_ns - RACY_NS}
         with self._lock:
-            self._seen.update((r, (s, found[r])) for r, s in stamps.items() if isinstance(s, Stamp))
+            self._seen.update((r, (s, found[r])) for r, s in settled.items())
         if self._shelf and fresh:
-            records = {r: (stamp, _to_record(fresh[r])) for r, stamp in unknown.items() if r in fresh}
+            records = {r: (stamp, _to_record(fresh[r])) for r, stamp in settled.items() if r in fresh}
             self._shelf.put(records, list(stamps) if complete else None)
         return [found[f.relative] for f in files]
 

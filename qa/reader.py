@@ -57,7 +57,8 @@ def _read_bounded(path: Path) -> bytes:
     """The file's bytes, if it is a regular file within the size limit. Opened without
     blocking and checked on the open descriptor, so a pipe put in its place is refused
     rather than waited on, and read no further than the limit, so a file that grows
-    while it is read cannot take the memory."""
+    while it is read cannot take the memory. A file written to while it is read (its size
+    or modification time moved) is refused rather than indexed half old, half new."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as handle:
@@ -67,10 +68,13 @@ def _read_bounded(path: Path) -> bytes:
             if info.st_size > MAX_FILE_BYTES:
                 raise UnreadableArticle(f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
             data = handle.read(MAX_FILE_BYTES + 1)
+            after = os.fstat(handle.fileno())
     except OSError as exc:
         raise UnreadableArticle(f"cannot read file: {exc.strerror or exc}") from exc
     if len(data) > MAX_FILE_BYTES:
         raise UnreadableArticle(f"file grew past the limit of {MAX_FILE_BYTES:,} bytes while it was read")
+    if (after.st_size, after.st_mtime_ns) != (info.st_size, info.st_mtime_ns) or len(data) != info.st_size:
+        raise UnreadableArticle("the file changed while it was read; it is read again on the next rebuild")
     return data
 
 

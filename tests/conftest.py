@@ -78,6 +78,14 @@ def write(folder: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
+def aged(path: Path, seconds: float = 60) -> Path:
+    """Date the file's modification `seconds` back: a scan remembers a file by its stamp
+    only once it has been left alone a moment (qa.articles.RACY_NS)."""
+    when = time.time_ns() - int(seconds * 1e9)
+    os.utime(path, ns=(when, when))
+    return path
+
+
 def project_env(**extra: str) -> dict[str, str]:
     """Environment for subprocesses: offline, no user config leaking in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
+import threading
 from pathlib import Path
 
 from qa.articles import Article, ArticleMemo, SkippedFile, article_id_for, build_article, scan_corpus
 from qa.reader import MAX_FILE_BYTES, RawArticle
-from tests.conftest import SEED_CORPUS, write
+from tests.conftest import SEED_CORPUS, aged, write
 
 
 def seed(article_id: str) -> Article:
@@ -144,8 +146,8 @@ def test_date_line_under_the_title_gives_the_date() -> None:
 
 def test_memo_rereads_only_changed_files(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
-    write(corpus, "a.txt", "A storm destroyed the old harbour bridge in Marlow.\n")
-    write(corpus, "b.txt", "Schools in the district will stay closed until Friday.\n")
+    aged(write(corpus, "a.txt", "A storm destroyed the old harbour bridge in Marlow.\n"))
+    aged(write(corpus, "b.txt", "Schools in the district will stay closed until Friday.\n"))
     memo = ArticleMemo()
     first = {a.article_id: a for a in scan_corpus(corpus, memo).articles}
     write(corpus, "b.txt", "Schools in the district will reopen on Monday after all.\n")
@@ -213,3 +215,61 @@ def test_a_name_that_is_not_utf8_is_skipped_and_printable(corpus: Path) -> None:
     scan = scan_corpus(corpus)
     assert [a.article_id for a in scan.articles] == ["ok"]
     assert scan.skipped == [SkippedFile("caf\\xe9", "its name is not valid UTF-8; rename it")]
+
+
+def test_a_file_rewritten_while_scans_run_is_read_whole_once_it_is_left_alone(tmp_path: Path) -> None:
+    """Another program overwrites a file in place, and now and then deletes it and saves it
+    anew, while scans run: scans never fail, and the first scan after the writing stops
+    has the file's last text, even when the last write fell in the same tick of the file
+    clock as a scan that read it half written."""
+    corpus = tmp_path / "corpus"
+    versions = [("Old report. " * 40_000).strip(), ("New story!! " * 40_000).strip()]
+    path = write(corpus, "a.txt", versions[0])
+    memo = ArticleMemo(tmp_path / "articles.sqlite")
+    stop = threading.Event()
+    turns = itertools.count()
+
+    def rewrite() -> None:
+        while not stop.is_set():
+            turn = next(turns)
+            text = versions[turn % 2]
+            if turn % 5 == 4:
+                path.unlink()
+                (corpus / "a.tmp").write_text(text)
+                (corpus / "a.tmp").rename(path)
+                continue
+            with path.open("r+") as handle:
+                for start in range(0, len(text), 1 << 16):
+                    handle.write(text[start : start + (1 << 16)])
+
+    writer = threading.Thread(target=rewrite)
+    writer.start()
+    try:
+        for _ in range(100):
+            scan = scan_corpus(corpus, memo)
+            assert len(scan.articles) + len(scan.skipped) <= 1
+    finally:
+        stop.set()
+        writer.join()
+    last = path.read_text()
+    assert last in versions
+    for reader in (memo, ArticleMemo(tmp_path / "articles.sqlite")):
+        (article,) = scan_corpus(corpus, reader).articles
+        assert " ".join(article.paragraphs) == last
+
+
+def test_a_file_changed_within_the_same_clock_tick_is_read_again(tmp_path: Path) -> None:
+    """Where file times are coarse (FAT's 2 s, older kernels' few ms), a write just after a
+    scan can leave the stamp as it was; a file that new is not remembered by its stamp."""
+    corpus = tmp_path / "corpus"
+    path = write(corpus, "a.txt", "The ferry left at nine.\n")
+    memo = ArticleMemo(tmp_path / "articles.sqlite")
+    assert "nine" in scan_corpus(corpus, memo).articles[0].paragraphs[0]
+    stamp = path.stat()
+    path.write_text("The ferry left at five.\n")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    for reader in (memo, ArticleMemo(tmp_path / "articles.sqlite")):
+        assert "five" in scan_corpus(corpus, reader).articles[0].paragraphs[0]
+    aged(path)
+    scan_corpus(corpus, memo)
+    assert scan_corpus(corpus, memo).articles[0] is scan_corpus(corpus, memo).articles[0], "then it is"

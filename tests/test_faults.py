@@ -18,7 +18,7 @@ import pytest
 from qa.cite import Answer
 from qa.engine import Engine
 from qa.index.format import ARTICLE_SHELF, CACHE, CORRUPT, CURRENT, KEYWORDS, MANIFEST, SEGMENT_FILES, VERSIONS
-from tests.conftest import write
+from tests.conftest import aged, write
 
 ARTICLES = {
     "strikes.txt": "Strikes on militias\n\nThe United States struck three sites near the border on Sunday night."
@@ -35,7 +35,9 @@ BM25_FILES = (
     "vocab.index.json",
 )
 VERSION_FILES = (
-    tuple(f for f in SEGMENT_FILES if f != KEYWORDS) + (MANIFEST,) + tuple(f"{KEYWORDS}/{f}" for f in BM25_FILES)
+    *(f for f in SEGMENT_FILES if f != KEYWORDS),
+    MANIFEST,
+    *(f"{KEYWORDS}/{f}" for f in BM25_FILES),
 )
 DAMAGES = ("truncated", "flipped", "deleted")
 
@@ -61,7 +63,7 @@ def damage(path: Path, how: str) -> bytes | None:
 @pytest.fixture
 def built(corpus: Path, make_engine: Callable[..., Engine]) -> tuple[Engine, tuple[str, list[tuple[str, str]]]]:
     for name, text in ARTICLES.items():
-        write(corpus, name, text)
+        aged(write(corpus, name, text))
     engine = make_engine(corpus)
     return engine, fingerprint(engine.ask(QUESTION))
 
@@ -105,7 +107,7 @@ def test_a_damaged_current_pointer_is_rebuilt_from_the_corpus(
 
 
 @pytest.mark.parametrize("how", DAMAGES)
-@pytest.mark.parametrize("name", (CACHE, ARTICLE_SHELF))
+@pytest.mark.parametrize("name", [CACHE, ARTICLE_SHELF])
 def test_a_damaged_cache_costs_time_never_answers(
     built: tuple[Engine, object], corpus: Path, make_engine: Callable[..., Engine], name: str, how: str
 ) -> None:

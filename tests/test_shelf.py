@@ -7,7 +7,7 @@ from pathlib import Path
 from qa.articles import ArticleMemo, scan_corpus
 from qa.shelf import ArticleShelf, Stamp
 
-from .conftest import write
+from .conftest import aged, write
 
 STORY = "Strikes at the border\n\nThe strikes hit three sites near the border, officials said.\n"
 
@@ -21,8 +21,8 @@ def rewrite_keeping_stamp(path: Path, text: str) -> None:
 
 
 def test_a_new_process_takes_unchanged_files_from_the_shelf(corpus: Path, tmp_path: Path) -> None:
-    path = write(corpus, "a.txt", STORY)
-    write(corpus, "empty.txt", "")
+    path = aged(write(corpus, "a.txt", STORY))
+    aged(write(corpus, "empty.txt", ""))
     shelf = tmp_path / "articles.sqlite"
     first = scan_corpus(corpus, ArticleMemo(shelf))
     rewrite_keeping_stamp(path, STORY.replace("three", "seven"))

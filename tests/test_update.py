@@ -11,7 +11,7 @@ from qa.engine import Engine
 from qa.errors import ConfigError
 from qa.index import plan
 from qa.index.format import ARTICLE_SHELF
-from tests.conftest import write
+from tests.conftest import aged, write
 from tests.test_indexer import STORY_A, STORY_B, STORY_C, assert_whole
 
 FERRY = "Harbour news\n\nA ferry named Gull docked in Basra.\n\nIt carried grain."
@@ -21,7 +21,7 @@ STORM = "Weather\n\nA storm hit Marlow.\n\nThe bridge fell."
 @pytest.fixture
 def indexed(corpus: Path, make_engine: Callable[..., Engine]) -> Engine:
     for name, text in (("a.txt", STORY_A), ("b.txt", STORY_B), ("c.txt", STORY_C)):
-        write(corpus, name, text)
+        aged(write(corpus, name, text))
     engine = make_engine(corpus)
     engine.index()
     return engine
@@ -151,7 +151,7 @@ def test_a_delta_past_its_limit_falls_back_to_a_merge(
 
 
 def test_the_article_shelf_keeps_the_other_files(indexed: Engine, corpus: Path) -> None:
-    indexed.update([write(corpus, "d.txt", FERRY)])
+    indexed.update([aged(write(corpus, "d.txt", FERRY))])
     with closing(sqlite3.connect(indexed.settings.index_dir / ARTICLE_SHELF)) as shelf:
         kept = sorted(relative for (relative,) in shelf.execute("SELECT relative FROM articles"))
     assert kept == ["a.txt", "b.txt", "c.txt", "d.txt"], "a new process re-reads none of them"
