@@ -77,6 +77,7 @@ qed-eval: install
 stress: install
 	$(BIN)/python stress/crash.py
 	$(BIN)/python stress/load.py
+	$(BIN)/python stress/files.py
 
 # What the index folder holds is listed in qa/index/format.py: everything built from the
 # corpus goes; saved conversations, removed articles and set-aside damage are kept.

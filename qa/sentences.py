@@ -25,6 +25,10 @@ class Sentence(NamedTuple):
     text: str
 
 
+WORD_WINDOW = 64
+"""Characters looked at before a full stop to find the word it ends; no abbreviation is longer."""
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Sentences of `text` in order; text[start:end] == sentence.text, stripped."""
     sentences: list[Sentence] = []
@@ -39,7 +43,9 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
-    found = re.search(r"[\w.’']*$", text[:dot])
+    # Only the last WORD_WINDOW characters: searching all of text[:dot] cost time in its
+    # length at every full stop, so a 1 MB paragraph took minutes to split.
+    found = re.search(r"[\w.’']*$", text[max(0, dot - WORD_WINDOW) : dot])
     word = found.group() if found else ""
     bare = word.lower().strip(".")
     if bare in ABBREVIATIONS:

@@ -133,7 +133,7 @@ def run(url: str, work: Path, index: Path, args: argparse.Namespace, server_pid:
     )
     for failure in failures[:5]:
         print("  failed:", failure)
-    flood(url)
+    flood(url, server_pid)
     ok = not failures and not hung and not stray and flat
     sys.exit(0 if ok else 1)
 
@@ -146,8 +146,10 @@ def quarter_median(samples: list[tuple[float, float]], quarter: int) -> float:
     return statistics.median(inside)
 
 
-def flood(url: str, requests: int = 300) -> None:
-    """More requests at once than the queue holds: the extra ones are told the server is busy."""
+def flood(url: str, server_pid: int, requests: int = 300) -> None:
+    """More requests at once than the queue holds: the extra ones are told the server is
+    busy, and the server's memory comes back once the queued ones are answered."""
+    before = rss_mb(server_pid)
     client = Client(url, verbose=False)
     fn_index = client._infer_fn_index("/ask", None)
     codes: dict[int, int] = {}
@@ -164,10 +166,16 @@ def flood(url: str, requests: int = 300) -> None:
             code = error.code
             messages.add(error.read().decode(errors="replace")[:120])
         codes[code] = codes.get(code, 0) + 1
-    time.sleep(15)
+    samples = []
+    for _ in range(30):
+        samples.append(rss_mb(server_pid))
+        time.sleep(0.5)
     alive = Client(url, verbose=False).predict("Who is John Kirby?", [], api_name="/ask")["answered"]
     print(f"flood of {requests} joins at once: status codes {codes}, refusals say {sorted(messages)}")
-    print(f"server still answering after the flood: {alive}")
+    print(
+        f"server still answering after the flood: {alive}; RSS {before:.0f} MB before it, highest "
+        f"{max(samples):.0f} MB while the queue drained, {samples[-1]:.0f} MB 15 s later"
+    )
 
 
 if __name__ == "__main__":
