@@ -1,13 +1,13 @@
 """Hostile files dropped straight into the corpus folder, then `qa index` as a user runs it.
 
-The folder gets one ordinary article and, beside it: a 200 MB `.txt`, a 1 MB line with no
-break (one with full stops, one without), 100,000 nested `<div>`s, an entity-expanding ("billion laughs") HTML file, gzip
-renamed `.html`, a FIFO named `pipe.txt`, a link loop, a link to a file outside the folder
-and a name that is not UTF-8. `qa index` runs in a child process over that folder and,
-as the baseline in the same run, over the ordinary article alone; for each the script
-reports wall time and the child's peak RSS (from wait4), checks that every hostile file is
-indexed or skipped with its name and a reason, that the ordinary article answers, and that
-no file in the folder changed.
+The folder gets one ordinary article and, beside it: a 200 MB `.txt`, two 1 MB lines with
+no break (one with full stops, one without), 100,000 nested `<div>`s, an entity-expanding
+("billion laughs") HTML file, gzip renamed `.html`, a FIFO named `pipe.txt`, a link loop,
+a link to a file outside the folder and a name that is not UTF-8. `qa index` runs in a
+child process over that folder and, as the baseline in the same run, over the ordinary
+article alone; for each the script reports wall time and the child's peak RSS (from
+wait4), checks that every hostile file is indexed or skipped with its name and a reason,
+that the ordinary article answers, and that no file in the folder changed.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+QA = str(Path(sys.executable).parent / "qa")
+OFFLINE = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 ARTICLE = (
     "Harbour bridge\n\nA storm destroyed the old harbour bridge in Marlow on Tuesday night, "
     "the council said.\n\nEngineers said the bridge from 1902 could not be saved.\n"
@@ -44,13 +45,12 @@ class Run:
 
 def qa_index(corpus: Path, index: Path) -> Run:
     """`qa index` in a child process: its wall time, peak RSS and what it printed."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     started = time.perf_counter()
     child = subprocess.Popen(
-        [str(Path(sys.executable).parent / "qa"), "index", "--corpus", str(corpus), "--index", str(index)],
+        [QA, "index", "--corpus", str(corpus), "--index", str(index)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env=env,
+        env=OFFLINE,
     )
     assert child.stdout is not None
     output = child.stdout.read().decode(errors="replace")
@@ -128,12 +128,12 @@ def main() -> None:
                 problems.append(f"{name}: neither indexed nor skipped with a reason")
         if snapshot(corpus) != before:
             problems.append("a file in the corpus folder changed")
+        question = "When was the harbour bridge destroyed?"
         answer = subprocess.run(
-            [str(Path(sys.executable).parent / "qa"), "ask", "--corpus", str(corpus), "--index", str(work / "index")]
-            + ["When was the harbour bridge destroyed?"],
+            [QA, "ask", "--corpus", str(corpus), "--index", str(work / "index"), question],
             capture_output=True,
             text=True,
-            env={**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"},
+            env=OFFLINE,
         ).stdout
         if "Tuesday" not in answer:
             problems.append(f"the ordinary article did not answer: {answer[:300]}")
