@@ -232,6 +232,7 @@ def main() -> None:
     parser.add_argument("--passages", type=int, default=1_000_000)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "scale-results.json")
     parser.add_argument("--no-store-add", action="store_true", help="skip the folder store's real add at full size")
+    parser.add_argument("--store-add-only", action="store_true", help="only the folder store's real add")
     args = parser.parse_args()
     force_offline()
     import faiss
@@ -241,6 +242,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="qa-scale-") as folder:
         work = Path(folder)
         model = bench.standin_model(work / "standin")
+        if args.store_add_only:
+            figures = bench.add_figures(work, model, args.passages)
+            for f in figures:
+                print(f"Folder store, {f.name}: {f.median:.2f} ({f.detail})")
+            return
         texts = [p for _, ps in synth.articles(bench.SEED_CORPUS, args.passages, seed=7) for p in ps]
         t0 = time.perf_counter()
         vectors = embed(texts, model)

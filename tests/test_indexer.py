@@ -239,6 +239,8 @@ def test_failed_write_keeps_the_previous_index(three: Path, tmp_path: Path, make
     assert engine.store.current_name() == before
     assert_whole(tmp_path / "index")
     assert not [p for p in engine.store.versions.iterdir() if p.name.startswith("tmp-")]
+    assert "big" not in {c.article_id for c in engine.ask("What does the long story say?").citations}
+    assert make_engine(three, tmp_path / "index").index().added == ["big"], "with room again, the rebuild succeeds"
 
 
 def test_settings_come_from_the_environment(tmp_path: Path) -> None:
