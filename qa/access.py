@@ -67,7 +67,8 @@ class AdminGate:
             wait = self._locked_until - self._clock()
             if wait > 0:
                 raise AccessDenied(f"too many wrong passwords; try again in {wait:.0f} s")
-            if hmac.compare_digest((password or "").encode(), self._password.encode()):
+            given = password if isinstance(password, str) else ""
+            if hmac.compare_digest(given.encode(), self._password.encode()):
                 self._failures = 0
                 return
             self._failures += 1

@@ -292,7 +292,9 @@ def _rows(version: Searchable, where: Filter | None) -> np.ndarray | None:
 
 def check_query(query: str) -> str:
     """The stripped query, or a QueryError a user can act on."""
-    printable = "".join(c for c in query if c.isprintable() or c.isspace()) if isinstance(query, str) else ""
+    if query is not None and not isinstance(query, str):
+        raise QueryError(f"the question must be text, got {type(query).__name__}")
+    printable = "".join(c for c in query if c.isprintable() or c.isspace()) if query else ""
     cleaned = " ".join(printable.split())
     if not cleaned:
         raise QueryError("the question is empty; type what you want to know")

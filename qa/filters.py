@@ -8,6 +8,7 @@ passages are k best among them, not the survivors of a search over everything.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -47,6 +48,13 @@ class Filter:
         until: str | None = None,
     ) -> Filter:
         """From user input (CLI flags, API fields, form values): blanks mean no limit."""
+        if articles is not None and not (
+            isinstance(articles, list | tuple) and all(isinstance(a, str | None) for a in articles)
+        ):
+            raise QueryError(f"articles must be a list of article ids, got {reprlib.repr(articles)}")
+        for value, name in ((source, "source"), (since, "since"), (until, "until")):
+            if value is not None and not isinstance(value, str):
+                raise QueryError(f"{name} must be text, got {reprlib.repr(value)}")
         return cls(
             tuple(a.strip() for a in articles or () if a and a.strip()),
             source.strip() if source and source.strip() else None,

@@ -264,3 +264,38 @@ def test_long_histories_and_bad_entries_are_answered_quickly(client: Client) -> 
     assert time.perf_counter() - started < 30
     with pytest.raises(Exception, match=r"bad history entry \{'content': 'y+\.\.\.y+', 'role': 'x'\}"):
         client.predict("Who?", [{"role": "x", "content": "y" * 1_000_000}], api_name="/ask")
+
+
+WRONG_VALUES = [None, 12345, {"text": "strikes"}, ["strikes"], True]
+
+
+def test_every_endpoint_refuses_wrong_types_with_a_message(client: Client, app: tuple[str, Path]) -> None:
+    """Each endpoint `view_api()` lists, every parameter given a value of the wrong kind: a
+    message naming the problem (never Gradio's bare "raised an exception"), nothing in the
+    corpus changed, and the server still answering."""
+    before = sorted(p.name for p in app[1].iterdir())
+    endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    refused: dict[str, set[str]] = {}
+    bare = []
+    for name, info in endpoints.items():
+        for wrong in WRONG_VALUES:
+            started = time.perf_counter()
+            try:
+                client.predict(*[wrong] * len(info["parameters"]), api_name=name)
+            except Exception as exc:
+                if "has not enabled verbose error reporting" in str(exc):
+                    bare.append((name, wrong))
+                refused.setdefault(name, set()).add(str(exc)[:80])
+            assert time.perf_counter() - started < 30, (name, wrong)
+    assert not bare, f"refused without saying why: {bare}"
+    assert set(refused) == set(endpoints), f"endpoints that took every wrong value: {set(endpoints) - set(refused)}"
+    assert sorted(p.name for p in app[1].iterdir()) == before
+    assert client.predict("Which aircraft carried out the strikes?", [], api_name="/ask")["answered"]
+
+
+def test_a_10_mb_question_is_refused_quickly(app: tuple[str, Path], client: Client) -> None:
+    started = time.perf_counter()
+    with pytest.raises(Exception, match=r"characters|too large|413"):
+        client.predict("strikes " * 1_310_720, [], api_name="/ask")
+    assert time.perf_counter() - started < 30
+    assert client.predict("Which aircraft carried out the strikes?", [], api_name="/ask")["answered"]

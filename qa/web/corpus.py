@@ -3,6 +3,7 @@ articles, rebuild, search passages. Every change to the corpus passes the admin 
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,8 @@ class Corpus:
         self.admit(password, request)
         if not files:
             return "Choose one or more .txt, .md, .html, .pdf or .docx files first."
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise gr.Error(f"files must be a list of uploaded files, got {reprlib.repr(files)}")
         lines, added = [], []
         for done, path in enumerate(files):
             progress((done, len(files)), desc=f"Checking and saving {Path(path).name}")

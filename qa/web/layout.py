@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import reprlib
+from typing import Any
+
 import gradio as gr
+from gradio.data_classes import ListFiles
+from pydantic import ValidationError
 
 from qa.access import AdminGate
 from qa.engine import DEFAULT_PASSAGES, MAX_K, Engine
@@ -142,6 +147,7 @@ def build(engine: Engine, gate: AdminGate) -> gr.Blocks:
                         file_types=[".txt", ".md", ".html", ".pdf", ".docx"],
                         elem_id="upload",
                     )
+                    files.data_model = UploadedFiles
                     add_button = gr.Button("Add to the index", variant="primary", elem_id="add")
                 with gr.Column():
                     # Any value: API callers have no page session to fill the choices,
@@ -171,25 +177,39 @@ def build(engine: Engine, gate: AdminGate) -> gr.Blocks:
                 )
             listing = [status, table, chosen, within, kept, reading]
             articles_tab.select(corpus.articles, None, listing, api_visibility="private")
+            # The refreshes after a change are the page's own, not API endpoints.
+            private = {"api_visibility": "private"}
             save_details.click(
                 corpus.describe_article, [reading, *details, password], report, api_name="describe"
-            ).then(corpus.articles, None, listing).then(
-                corpus.read_article, [reading, show_dropped], [article_view, *details]
+            ).then(corpus.articles, None, listing, **private).then(
+                corpus.read_article, [reading, show_dropped], [article_view, *details], **private
             )
             add_button.click(corpus.add_files, [files, password], report, api_name="add").then(
-                corpus.articles, None, listing
-            ).then(lambda: None, None, files)
+                corpus.articles, None, listing, **private
+            ).then(lambda: None, None, files, **private)
             remove_button.click(
                 corpus.remove_article, [chosen, password], report, api_name="remove", js=CONFIRM_REMOVE_JS
-            ).then(corpus.articles, None, listing)
+            ).then(corpus.articles, None, listing, **private)
             restore_button.click(corpus.restore_article, [kept, password], report, api_name="restore").then(
-                corpus.articles, None, listing
+                corpus.articles, None, listing, **private
             )
             rebuild_button.click(corpus.rebuild, password, report, api_name="rebuild").then(
-                corpus.articles, None, listing
+                corpus.articles, None, listing, **private
             )
         gr.api(api.ask, api_name="ask")
         gr.api(api.search, api_name="search")
         blocks.load(corpus.articles, None, listing, api_visibility="private")
         blocks.load(chat.saved_choices, None, saved_list, api_visibility="private")
     return blocks
+
+
+class UploadedFiles(ListFiles):
+    """Gradio checks an event's file payload against this model before any handler runs,
+    and a payload of the wrong shape reached API clients only as "raised an exception"."""
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> ListFiles:
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise gr.Error(f"files must be a list of uploaded files, got {reprlib.repr(obj)}") from exc
