@@ -109,7 +109,7 @@ def open_index(path: Path, kind: VectorIndexKind, *, mapped: bool = False) -> An
 
 
 EXACT_PAIRS_LIMIT = 20_000
-"""Rows up to which `Within` compares every pair (4 s at 20k here, 52 s at 100k)."""
+"""Rows up to which `Within` compares every pair, which grows with the square (52 s at 100k here)."""
 WITHIN_PROBES = 8
 """Lists `Within` probes: rows that close to a query share its nearest lists."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import reprlib
-from typing import Any
+from typing import Any, Self
 
 import gradio as gr
 from gradio.data_classes import ListFiles
@@ -208,7 +208,7 @@ class UploadedFiles(ListFiles):
     and a payload of the wrong shape reached API clients only as "raised an exception"."""
 
     @classmethod
-    def model_validate(cls, obj: Any, **kwargs: Any) -> ListFiles:
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
         try:
             return super().model_validate(obj, **kwargs)
         except ValidationError as exc:
