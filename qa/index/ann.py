@@ -88,17 +88,21 @@ def is_refined(index: Any) -> bool:
 
 
 def open_index(path: Path, kind: VectorIndexKind, *, mapped: bool = False) -> Any:
-    """Read an index for searching only. Flat codes are always memory-mapped, not copied
-    into RAM (a search reads them all anyway, as fast from the page cache). IVF lists are
-    mapped only when `mapped`: opening then costs the same at 10k vectors as at 1M, but
-    FAISS searches mapped lists about 2.3× slower (5.1 ms against 2.2 ms at 100k, nprobe 48).
+    """Read an index for searching only. Flat codes, a flat index's and the float vectors
+    a refined IVF index rescores with, are always memory-mapped, not copied into RAM
+    (searches read them as fast from the page cache; copying the rescoring vectors made
+    opening cost 117 ms at 100k and over a second at 1M, which every one-article add
+    paid); its 4-bit lists are small enough to read. A float IVF's lists are mapped only
+    when `mapped` (FAISS maps either flat codes or IVF lists, not both): opening then costs
+    the same at 10k vectors as at 1M, but FAISS searches mapped lists about 2.3× slower
+    (5.1 ms against 2.2 ms at 100k, nprobe 48).
 
     A memory-mapped index must never be written to (that aborts the process), and nothing
     here does: each rebuild writes a new file.
     """
     import faiss
 
-    if kind.name == "IndexFlatIP":
+    if kind.name == "IndexFlatIP" or kind.name.endswith(",RFlat"):
         flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
     else:
         flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY if mapped else 0
