@@ -73,7 +73,8 @@ qed-eval: install
 	$(BIN)/python eval/qed.py --data $(QED_DATA) --out eval/qed-heldout
 	$(BIN)/qa eval eval/qed-heldout/questions.jsonl --corpus eval/qed-heldout/corpus --index eval/qed-heldout/index --exact-answer
 
-# Minutes-long reliability runs: 100 SIGKILLs during rebuilds, then 32 clients under load.
+# Minutes-long reliability runs: 100 SIGKILLs during rebuilds, 32 clients under load, then
+# hostile files dropped into a corpus folder.
 stress: install
 	$(BIN)/python stress/crash.py
 	$(BIN)/python stress/load.py
