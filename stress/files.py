@@ -126,7 +126,8 @@ def main() -> None:
             skipped = any(line.startswith(f"skipped {name}: ") and phrase in line for line in lines)
             if not (indexed or skipped):
                 problems.append(f"{name}: neither indexed nor skipped with a reason")
-        if snapshot(corpus) != before:
+        changed = snapshot(corpus) != before
+        if changed:
             problems.append("a file in the corpus folder changed")
         question = "When was the harbour bridge destroyed?"
         answer = subprocess.run(
@@ -143,7 +144,7 @@ def main() -> None:
         print(
             f"ratio: time {hostile.seconds / baseline.seconds:.2f}, peak RSS {hostile.peak_mb / baseline.peak_mb:.2f}; "
             f"{len(expected)} hostile files, {len(problems)} problems; files changed in the corpus: "
-            f"{0 if snapshot(corpus) == before else 'some'}"
+            f"{'some' if changed else 0}"
         )
         for problem in problems:
             print("PROBLEM:", problem)

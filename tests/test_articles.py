@@ -220,8 +220,8 @@ def test_a_name_that_is_not_utf8_is_skipped_and_printable(corpus: Path) -> None:
 def test_a_file_rewritten_while_scans_run_is_read_whole_once_it_is_left_alone(tmp_path: Path) -> None:
     """Another program overwrites a file in place, and now and then deletes it and saves it
     anew, while scans run: scans never fail, and the first scan after the writing stops
-    has the file's last text, even when the last write fell in the same tick of the file
-    clock as a scan that read it half written."""
+    has the file's last text. (On a kernel with fine-grained file times every write moves
+    the stamp; the coarse-clock case is the next test.)"""
     corpus = tmp_path / "corpus"
     versions = [("Old report. " * 40_000).strip(), ("New story!! " * 40_000).strip()]
     path = write(corpus, "a.txt", versions[0])
