@@ -126,15 +126,18 @@ class ArticleShelf:
     def put(self, records: Mapping[str, tuple[Stamp, Any]], present: Collection[str] | None) -> None:
         """Remember freshly read files and forget those read by other code and, unless
         `present` is None, those no longer present; a cache that cannot be written only
-        costs time later."""
+        costs time later. Records of other reading code (fingerprints) are dropped with the
+        absent files: both are found by reading every row (77 ms at 50,000 articles), which
+        a whole-folder sync does anyway and adding one file by name should not, and get()
+        never serves them meanwhile."""
         rows = []
         for key, (stamp, record) in records.items():
             text = json.dumps(record)
             rows.append((key, *stamp, self.fingerprint, text, row_digest(text.encode())))
         try:
             with closing(self._connect()) as connection, connection:
-                connection.execute("DELETE FROM articles WHERE fingerprint != ?", (self.fingerprint,))
                 if present is not None:
+                    connection.execute("DELETE FROM articles WHERE fingerprint != ?", (self.fingerprint,))
                     connection.execute(
                         "DELETE FROM articles WHERE relative NOT IN (SELECT value FROM json_each(?))",
                         (json.dumps(list(present)),),

@@ -25,7 +25,8 @@ def test_catalog_shows_live_rows_of_base_and_delta(corpus: Path, make_engine: Ca
         assert set(catalog.delta_articles()) == {"a", "c"}
         assert set(catalog.base_articles()) == {"a", "b"}, "the base keeps the article the delta replaced"
         assert catalog.manifest.hidden == ["a"]
-        assert catalog.counts("main") == (3, 3)
+        assert catalog.row_ranges("main") == (range(3), range(3))
+        assert catalog.row_ranges("delta") == (range(3, 5), range(3, 5))
         texts = [p.text for p in catalog.article_passages("a")]
         assert texts == ["The port of Aqaba stayed shut on Tuesday."]
         rows = [int(r) for r in catalog.passage_rows(["a", "c"])]

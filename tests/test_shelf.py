@@ -48,6 +48,19 @@ def test_records_of_other_reading_code_are_never_served(tmp_path: Path) -> None:
     assert ArticleShelf(tmp_path / "articles.sqlite", "new rules").get({"a.txt": Stamp(10, 1)}) == {}
 
 
+def test_other_reading_codes_records_go_with_the_next_whole_folder_put(tmp_path: Path) -> None:
+    path = tmp_path / "articles.sqlite"
+    ArticleShelf(path, "old rules").put({"a.txt": (Stamp(10, 1), {"unreadable": "a"})}, ["a.txt"])
+    new = ArticleShelf(path, "new rules")
+    new.put({"b.txt": (Stamp(10, 1), {"unreadable": "b"})}, None)
+    assert new.get({"a.txt": Stamp(10, 1), "b.txt": Stamp(10, 1)}) == {"b.txt": {"unreadable": "b"}}
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,), "a named put reads no other rows"
+    new.put({}, ["a.txt", "b.txt"])
+    with sqlite3.connect(path) as db:
+        assert [r for (r,) in db.execute("SELECT relative FROM articles")] == ["b.txt"]
+
+
 def test_files_no_longer_present_are_forgotten(tmp_path: Path) -> None:
     shelf = ArticleShelf(tmp_path / "articles.sqlite", "rules")
     records = {name: (Stamp(1, 1), {"unreadable": name}) for name in ("a.txt", "b.txt")}

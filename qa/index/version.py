@@ -61,16 +61,19 @@ class IndexVersion(Catalog):
             else (self.manifest.delta_passages, self.manifest.delta_sentences)
         )
         faiss_index = ann.open_index(folder / VECTORS, kind, mapped=self._mapped)
-        rows, sentences = self.counts(schema)
+        rows, sentences = self.row_ranges(schema)
         sentence_vectors = np.load(folder / SENTENCE_VECTORS, mmap_mode="r")
         keywords = KeywordIndex.load(folder / KEYWORDS)
-        found = (faiss_index.ntotal, rows, keywords.documents or rows)
-        shape = (sentences, self.manifest.dimension)
-        if set(found) != {expected[0]} or sentences != expected[1] or sentence_vectors.shape != shape:
+        found = (faiss_index.ntotal, len(rows), keywords.documents or len(rows))
+        shape = (len(sentences), self.manifest.dimension)
+        numbered = all(not r or r.start == o for r, o in zip((rows, sentences), offsets, strict=True))
+        counted = set(found) == {expected[0]} and len(sentences) == expected[1]
+        if not (counted and numbered and sentence_vectors.shape == shape):
             raise IndexCorruptError(
-                f"index segment {folder} is inconsistent: {faiss_index.ntotal} vectors, {rows} passage rows, "
+                f"index segment {folder} is inconsistent: {faiss_index.ntotal} vectors, passage rows {rows}, "
                 f"{keywords.documents} keyword rows, manifest says {expected[0]}; "
-                f"{sentence_vectors.shape} sentence vectors for {sentences} sentences (manifest: {expected[1]})"
+                f"{sentence_vectors.shape} sentence vectors for sentence rows {sentences} "
+                f"(manifest: {expected[1]} from {offsets})"
             )
         if faiss_index.d != self.manifest.dimension:
             raise IndexCorruptError(
