@@ -124,12 +124,11 @@ class ArticleShelf:
         return found
 
     def put(self, records: Mapping[str, tuple[Stamp, Any]], present: Collection[str] | None) -> None:
-        """Remember freshly read files and forget those read by other code and, unless
-        `present` is None, those no longer present; a cache that cannot be written only
-        costs time later. Records of other reading code (fingerprints) are dropped with the
-        absent files: both are found by reading every row (77 ms at 50,000 articles), which
-        a whole-folder sync does anyway and adding one file by name should not, and get()
-        never serves them meanwhile."""
+        """Remember freshly read files and, unless `present` is None (one file added by
+        name), forget those no longer present and those read by other code (another
+        fingerprint). Finding either reads every row (77 ms at 50,000 articles), which a
+        whole-folder sync does anyway and a named add should not; get() never serves other
+        code's records meanwhile. A cache that cannot be written only costs time later."""
         rows = []
         for key, (stamp, record) in records.items():
             text = json.dumps(record)

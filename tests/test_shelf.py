@@ -55,7 +55,7 @@ def test_other_reading_codes_records_go_with_the_next_whole_folder_put(tmp_path:
     new.put({"b.txt": (Stamp(10, 1), {"unreadable": "b"})}, None)
     assert new.get({"a.txt": Stamp(10, 1), "b.txt": Stamp(10, 1)}) == {"b.txt": {"unreadable": "b"}}
     with sqlite3.connect(path) as db:
-        assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,), "a named put reads no other rows"
+        assert db.execute("SELECT count(*) FROM articles").fetchone() == (2,), "a named put leaves the other rows alone"
     new.put({}, ["a.txt", "b.txt"])
     with sqlite3.connect(path) as db:
         assert [r for (r,) in db.execute("SELECT relative FROM articles")] == ["b.txt"]

@@ -56,7 +56,8 @@ class Catalog:
         """The passage and sentence row numbers of one segment ("main" or "delta"), to check
         its files against. Rows are numbered densely from the segment's offset, so the first
         and last row (two B-tree lookups) tell what count(*) would by reading every row:
-        17 ms of a one-article add at a million passages."""
+        17 ms of a one-article add at a million passages. A row missing in between is the
+        files' checksums' to catch, as any other changed byte is."""
         return self._row_range(f"{schema}.passages"), self._row_range(f"{schema}.sentences")
 
     def _row_range(self, table: str) -> range:
