@@ -71,7 +71,7 @@ train: install
 # The public held-out set: QED shard 05 as a corpus folder and question file, then qa eval on it.
 qed-eval: install
 	$(BIN)/python eval/qed.py --data $(QED_DATA) --out eval/qed-heldout
-	$(BIN)/qa eval eval/qed-heldout/questions.jsonl --corpus eval/qed-heldout/corpus --index eval/qed-heldout/index --exact-answer
+	$(BIN)/qa eval eval/qed-heldout/questions.jsonl eval/qed-heldout/questions-swapped.jsonl --corpus eval/qed-heldout/corpus --index eval/qed-heldout/index --exact-answer
 
 # Minutes-long reliability runs: 100 SIGKILLs during rebuilds, 32 clients under load, then
 # hostile files dropped into a corpus folder.

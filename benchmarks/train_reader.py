@@ -48,7 +48,7 @@ from qa.sentences import split_sentences  # noqa: E402
 from qa.spans import SPAN_FEATURES, asks_for_span, candidate_spans, normalize_answer, span_features  # noqa: E402
 from qa.vectors import Embedder  # noqa: E402
 
-SCRIPT_VERSION = 2
+SCRIPT_VERSION = 3
 HOLD_OUT = 0.15
 MAX_FALSE_ABSTENTION = 0.10
 """The threshold should leave at most this share of answerable questions unanswered."""
@@ -126,19 +126,28 @@ def main() -> None:
     texts = list(paragraphs)
     means = np.array([paragraphs[t].vectors.mean(axis=0) for t in texts])
     questions = cached_embed(embedder, [e.question for e in examples], args.data)
+    swapper = random.Random(qed.SEED + 1)
+    donors = [e.question for e in examples]
+    swaps = [qed.swap_question(e.question, e.paragraph, donors, vocabulary, swapper) for e in examples]
+    swapped = cached_embed(embedder, [q for q in swaps if q], args.data)
+    swap_vectors = iter(swapped)
+    swap_vector = [next(swap_vectors) if q else None for q in swaps]
     cut = int(len(examples) * HOLD_OUT)
     print(f"{len(examples)} questions over {len(texts)} paragraphs; {cut} held out")
 
-    def negatives(i: int, e: qed.Example, count: int) -> list[Paragraph]:
+    def negatives(
+        i: int, e: qed.Example, count: int, vector: np.ndarray | None = None, pick: random.Random = rng
+    ) -> list[Paragraph]:
         answers = [normalize_answer(a) for a in e.answer_texts]
 
         def other(text: str) -> bool:
             return text != e.paragraph and not any(a and a in normalize_answer(text) for a in answers)
 
-        hard = [texts[j] for j in np.argsort(-(means @ questions[i]))[:50] if other(texts[j])]
-        random_pick = rng.choice(texts)
+        near = means @ (questions[i] if vector is None else vector)
+        hard = [texts[j] for j in np.argsort(-near)[:50] if other(texts[j])]
+        random_pick = pick.choice(texts)
         while not other(random_pick) or random_pick in hard[: count - 1]:
-            random_pick = rng.choice(texts)
+            random_pick = pick.choice(texts)
         return [paragraphs[t] for t in [*hard[: count - 1], random_pick]]
 
     sentence_rows, sentence_labels, sets = [], [], []
@@ -151,24 +160,29 @@ def main() -> None:
         labels = [
             n == own_at and k in rows_with_answer for n, p in enumerate(with_own) for k in range(len(p.sentences))
         ]
-        for paragraph_set, answerable in ((with_own, True), (without, False)):
-            candidates = candidates_for(questions[i], paragraph_set)
-            rows = sentence_features(e.question, candidates, vocabulary)
-            sets.append((i, candidates, rows, answerable, labels if answerable else None))
+        tries = [(e.question, questions[i], with_own, True), (e.question, questions[i], without, False)]
+        if swaps[i]:
+            found = [own, *negatives(i, e, NEGATIVES, swap_vector[i], swapper)]
+            swapper.shuffle(found)
+            tries.append((swaps[i], swap_vector[i], found, False))
+        for question, vector, paragraph_set, answerable in tries:
+            candidates = candidates_for(vector, paragraph_set)
+            rows = sentence_features(question, candidates, vocabulary)
+            sets.append((i, question, candidates, rows, answerable, labels if answerable else None))
             if answerable and i >= cut:
                 sentence_rows.append(rows)
                 sentence_labels.append(np.array(labels, dtype=float))
     sentence = fit_ranker(SENTENCE_FEATURES, sentence_rows, sentence_labels)
 
     answerable_rows, answerable_labels, held = [], [], []
-    for i, candidates, rows, answerable, labels in sets:
+    for i, question, candidates, rows, answerable, labels in sets:
         p = sentence.probability(rows)
-        x = answerable_features(examples[i].question, candidates, rows, p, vocabulary)
+        x = answerable_features(question, candidates, rows, p, vocabulary)
         if i >= cut:
             answerable_rows.append(x)
             answerable_labels.append(float(answerable))
         else:
-            held.append((i, candidates, p, x, answerable, labels))
+            held.append((question != examples[i].question, candidates, p, x, answerable, labels))
     answerable = fit_logistic(ANSWERABLE_FEATURES, np.array(answerable_rows), np.array(answerable_labels))
 
     span_rows, span_labels, span_held = [], [], []
@@ -189,11 +203,14 @@ def main() -> None:
                 span_held.append((rows, labels))
     span = fit_ranker(SPAN_FEATURES, span_rows, span_labels)
 
-    scores_pos = np.array([answerable.probability(x[None])[0] for *_, x, ok, _ in held if ok])
-    scores_neg = np.array([answerable.probability(x[None])[0] for *_, x, ok, _ in held if not ok])
-    threshold = choose_threshold(scores_pos, scores_neg)
+    def scores(wanted: bool, swap: bool | None = None) -> np.ndarray:
+        return np.array(
+            [answerable.probability(x[None])[0] for s, _, _, x, ok, _ in held if ok == wanted and swap in (None, s)]
+        )
+
+    threshold = choose_threshold(scores(True), scores(False))
     model = AnswerModel(sentence, answerable, threshold, span)
-    report = held_out_report(held, span_held, model, scores_pos, scores_neg)
+    report = held_out_report(held, span_held, model, scores(True), scores(False, False), scores(False, True))
     write(model, args, shards, len(examples) - cut, report)
 
 
@@ -215,7 +232,7 @@ def choose_threshold(positive: np.ndarray, negative: np.ndarray) -> float:
     return round(chosen, 4)
 
 
-def held_out_report(held, span_held, model: AnswerModel, positive, negative) -> dict[str, float]:
+def held_out_report(held, span_held, model: AnswerModel, positive, negative, swapped) -> dict[str, float]:
     top, cosine_top = [], []
     for _, candidates, p, _, ok, labels in held:
         if ok and any(labels):
@@ -227,6 +244,7 @@ def held_out_report(held, span_held, model: AnswerModel, positive, negative) -> 
         "sentence_top1": round(float(np.mean(top)), 4),
         "cosine_top1_baseline": round(float(np.mean(cosine_top)), 4),
         "abstention": round(float((negative < model.threshold).mean()), 4),
+        "abstention_swapped": round(float((swapped < model.threshold).mean()), 4),
         "false_abstention": round(float((positive < model.threshold).mean()), 4),
         "span_top1_given_sentence": round(float(np.mean(exact)), 4),
     }

@@ -22,6 +22,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.features import Vocabulary
+from qa.index.keywords import KeywordIndex
+
 DEFAULT_DATA = Path.home() / ".cache" / "corpus-qa" / "qed"
 SHARDS = {
     "nq-train-00-qed.jsonlines": "92d88b54ff01a14ddeb7ad4f33581b3a2e087aa4d3ff0232181665abb372b843",
@@ -76,6 +79,44 @@ def detokenize(text: str) -> str:
     return text.replace(" 's", "'s").replace(" -- ", " – ")
 
 
+_WORD = re.compile(r"[\w'-]+")
+_FIGURE = re.compile(r"(?<![\d,.])\d+(?![\d,.]\d)")
+MAX_YEAR_SHIFT = 10
+
+
+def swap_question(question: str, paragraph: str, donors: list[str], vocabulary: Vocabulary, rng: random.Random) -> str:
+    """The question made unanswerable by its paragraph, as SQuAD 2.0's writers did by hand
+    (Rajpurkar et al. 2018, "Know What You Don't Know", table 2: entity swap, number
+    swap): the rarest word the paragraph shares with it, or a figure it shares, replaced
+    by a word from another question or another figure, neither of which the paragraph
+    has. Empty when the question shares nothing the paragraph could lose."""
+    have = set(vocabulary.terms(paragraph))
+    words = [
+        m
+        for m in _WORD.finditer(question)
+        if not m.group().isdigit() and (t := vocabulary.terms(m.group())) and t[0] in have
+    ]
+    stated = set(_FIGURE.findall(paragraph))
+    figures = [m for m in _FIGURE.finditer(question) if m.group() in stated]
+    if figures and (not words or rng.random() < 0.5):
+        figure = rng.choice(figures)
+        value = int(figure.group())
+        shifted = [str(value + d) for d in range(-MAX_YEAR_SHIFT, MAX_YEAR_SHIFT + 1) if d and value + d > 0]
+        options = [v for v in shifted if v not in stated]
+        if options:
+            return question[: figure.start()] + rng.choice(options) + question[figure.end() :]
+    if not words:
+        return ""
+    target = max(words, key=lambda m: vocabulary.idf(vocabulary.terms(m.group())[0]))
+    asked = set(vocabulary.terms(question))
+    for donor in rng.sample(donors, min(20, len(donors))):
+        usable = [w for w in _WORD.findall(donor) if (t := vocabulary.terms(w)) and not {*t} & (have | asked)]
+        if usable:
+            word = max(usable, key=lambda w: vocabulary.idf(vocabulary.terms(w)[0]))
+            return question[: target.start()] + word + question[target.end() :]
+    return ""
+
+
 def build_eval(folder: Path, out: Path, questions: int, abstain_share: float) -> None:
     """Articles (one per Wikipedia title) and a question file from the held-out shard.
 
@@ -108,6 +149,24 @@ def build_eval(folder: Path, out: Path, questions: int, abstain_share: float) ->
         lines.append(json.dumps(record, ensure_ascii=False))
     (out / "questions.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
     print(f"wrote {len(by_title) - len(dropped)} articles to {corpus} and {len(lines)} questions to {out}")
+    write_swapped(examples, dropped, out / "questions-swapped.jsonl", questions // 3, rng)
+
+
+def write_swapped(examples: list[Example], dropped: set[str], path: Path, count: int, rng: random.Random) -> None:
+    """Questions whose paragraph is in the corpus but, swapped (swap_question), no longer
+    answers them: SQuAD 2.0's kind of unanswerable question, harder than a missing article."""
+    vocabulary = KeywordIndex.build(sorted({e.paragraph for e in examples}))
+    donors = [e.question for e in examples]
+    kept = [e for e in examples if e.title not in dropped]
+    lines = []
+    for e in rng.sample(kept, len(kept)):
+        swapped = swap_question(e.question, e.paragraph, donors, vocabulary, rng)
+        if swapped:
+            lines.append(json.dumps({"id": f"S{e.example_id}", "question": swapped, "kind": "abstain"}))
+        if len(lines) == count:
+            break
+    path.write_text("\n".join(sorted(lines)) + "\n", "utf-8")
+    print(f"wrote {len(lines)} swapped questions to {path}")
 
 
 def main() -> None:

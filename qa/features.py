@@ -172,7 +172,15 @@ def sentence_features(question: str, candidates: Sequence[SentenceInput], vocabu
     return np.array(rows, dtype=np.float64)
 
 
-ANSWERABLE_FEATURES = ("best", "best_cosine", "best_passage_coverage", "missing", "best_coverage")
+ANSWERABLE_FEATURES = (
+    "best",
+    "best_cosine",
+    "best_passage_coverage",
+    "missing",
+    "best_coverage",
+    "rarest_missing",
+    "number_missing",
+)
 
 
 def answerable_features(
@@ -183,11 +191,16 @@ def answerable_features(
     vocabulary: Vocabulary,
 ) -> np.ndarray:
     """Whether the candidates answer the question at all, from the best of them and from
-    how much of the question no candidate mentions."""
-    if not candidates:
-        return np.array([0.0, 0.0, 0.0, 1.0, 0.0])
+    what of the question no candidate mentions: its share, its rarest word (a question
+    about another prize, person or place than the passages' shares most of their words)
+    and its figures (another year)."""
     weights = question_weights(question, vocabulary)
+    figures = {f for f in re.findall(r"\d[\d,.]*\d|\d", question)}
+    if not candidates:
+        return np.array([0.0, 0.0, 0.0, 1.0, 0.0, 1.0 if weights else 0.0, float(bool(figures))])
     everything = set().union(*(set(vocabulary.terms(c.text)) for c in candidates))
+    unmatched = [w for t, w in weights.items() if not matched(t, everything)]
+    stated = set().union(*(re.findall(r"\d[\d,.]*\d|\d", c.text) for c in candidates))
     best = int(np.argmax(probabilities))
     column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     return np.array(
@@ -197,5 +210,7 @@ def answerable_features(
             features[:, column["passage_coverage"]].max(),
             1.0 - coverage(weights, everything) if weights else 0.0,
             features[best, column["context_coverage"]],
+            max(unmatched, default=0.0) / max(weights.values()) if weights else 0.0,
+            float(bool(figures - stated)),
         ]
     )

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from qa.features import (
+    ANSWERABLE_FEATURES,
     SENTENCE_FEATURES,
     SentenceInput,
+    answerable_features,
     coverage,
     matched,
     question_kind,
@@ -72,3 +76,27 @@ def test_the_answering_sentence_has_the_wanted_type_and_the_restatement_lacks_no
 
 def test_no_candidates_give_no_rows() -> None:
     assert sentence_features("Who?", [], VOCABULARY).shape == (0, len(SENTENCE_FEATURES))
+
+
+def answerable(question: str, texts: list[str]) -> dict[str, float]:
+    candidates = [SentenceInput(t, 0.5, n) for n, t in enumerate(texts)]
+    rows = sentence_features(question, candidates, VOCABULARY)
+    values = answerable_features(question, candidates, rows, np.full(len(texts), 0.5), VOCABULARY)
+    return dict(zip(ANSWERABLE_FEATURES, values, strict=True))
+
+
+def test_the_rarest_question_word_no_candidate_has_is_measured_against_the_rarest_asked() -> None:
+    texts = ["In total there are 352 votes in the chamber.", "A bill needs 176 votes to pass."]
+    assert answerable("How many votes does a bill need?", texts)["rarest_missing"] == 0.0
+    other = answerable("How many votes does a treaty need?", texts)
+    assert other["rarest_missing"] == 1.0, "the rarest word asked, 'treaty', is in no candidate"
+    common = answerable("How many votes does a bill need?", ["A bill needs 176 to pass."])
+    assert 0.0 < common["rarest_missing"] < 1.0, "'votes' is missing but commoner than 'bill'"
+
+
+def test_a_figure_of_the_question_no_candidate_states_is_missing() -> None:
+    texts = ["A bill needs 176 votes to pass."]
+    assert answerable("Did the bill get 176 votes?", texts)["number_missing"] == 0.0
+    assert answerable("Did the bill get 180 votes?", texts)["number_missing"] == 1.0
+    assert answerable("Did the bill pass?", texts)["number_missing"] == 0.0
+    assert answerable("Did the bill get 180 votes?", [])["number_missing"] == 1.0
