@@ -11,7 +11,8 @@ is not fitted on.
 Each question is paired with its own paragraph, the most similar other paragraph (a hard
 negative, as retrieval returns) and a random one. The sentence model learns which sentence
 states the answer; the answerability model learns whether the candidates hold an answer at
-all, from the same question with its own paragraph left out; the span model learns which
+all, from the same question with its own paragraph left out and from it swapped so that
+its own paragraph no longer answers it (SQuAD 2.0's kind); the span model learns which
 candidate span is the answer inside an answering sentence. Runs on two CPU cores in a few
 minutes; sentence vectors are cached beside the data.
 """
