@@ -81,7 +81,9 @@ def detokenize(text: str) -> str:
 
 _WORD = re.compile(r"[\w'-]+")
 _FIGURE = re.compile(r"(?<![\d,.])\d+(?![\d,.]\d)")
-MAX_YEAR_SHIFT = 10
+MAX_FIGURE_SHIFT = 10
+DONOR_TRIES = 20
+"""Other questions tried for a word the paragraph lacks before the question is left alone."""
 
 
 def swap_question(question: str, paragraph: str, donors: list[str], vocabulary: Vocabulary, rng: random.Random) -> str:
@@ -91,6 +93,10 @@ def swap_question(question: str, paragraph: str, donors: list[str], vocabulary: 
     by a word from another question or another figure, neither of which the paragraph
     has. Empty when the question shares nothing the paragraph could lose."""
     have = set(vocabulary.terms(paragraph))
+
+    def rarity(word: str) -> float:
+        return vocabulary.idf(vocabulary.terms(word)[0])
+
     words = [
         m
         for m in _WORD.finditer(question)
@@ -101,18 +107,18 @@ def swap_question(question: str, paragraph: str, donors: list[str], vocabulary: 
     if figures and (not words or rng.random() < 0.5):
         figure = rng.choice(figures)
         value = int(figure.group())
-        shifted = [str(value + d) for d in range(-MAX_YEAR_SHIFT, MAX_YEAR_SHIFT + 1) if d and value + d > 0]
+        shifted = [str(value + d) for d in range(-MAX_FIGURE_SHIFT, MAX_FIGURE_SHIFT + 1) if d and value + d > 0]
         options = [v for v in shifted if v not in stated]
         if options:
             return question[: figure.start()] + rng.choice(options) + question[figure.end() :]
     if not words:
         return ""
-    target = max(words, key=lambda m: vocabulary.idf(vocabulary.terms(m.group())[0]))
+    target = max(words, key=lambda m: rarity(m.group()))
     asked = set(vocabulary.terms(question))
-    for donor in rng.sample(donors, min(20, len(donors))):
+    for donor in rng.sample(donors, min(DONOR_TRIES, len(donors))):
         usable = [w for w in _WORD.findall(donor) if (t := vocabulary.terms(w)) and not {*t} & (have | asked)]
         if usable:
-            word = max(usable, key=lambda w: vocabulary.idf(vocabulary.terms(w)[0]))
+            word = max(usable, key=rarity)
             return question[: target.start()] + word + question[target.end() :]
     return ""
 

@@ -35,6 +35,8 @@ _NUMBER_WORDS = (
 NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
 DATE = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:" + "|".join(m.title() for m in _MONTHS.split()) + r")\b")
 """Years and month names; a month is capitalised in running text ("may" and "march" are verbs)."""
+FIGURE = re.compile(r"\d[\d,.]*\d|\d")
+"""A figure as written, separators kept ("1,000" and "1.5" are one figure each)."""
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")
 TYPE_FOR_KIND = {"quantity": "number", "when": "date", "who": "name", "where": "name"}
 TYPES = ("number", "date", "name")
@@ -192,15 +194,15 @@ def answerable_features(
 ) -> np.ndarray:
     """Whether the candidates answer the question at all, from the best of them and from
     what of the question no candidate mentions: its share, its rarest word (a question
-    about another prize, person or place than the passages' shares most of their words)
+    about another prize, person or place shares most words with passages about this one)
     and its figures (another year)."""
     weights = question_weights(question, vocabulary)
-    figures = {f for f in re.findall(r"\d[\d,.]*\d|\d", question)}
+    figures = set(FIGURE.findall(question))
     if not candidates:
         return np.array([0.0, 0.0, 0.0, 1.0, 0.0, 1.0 if weights else 0.0, float(bool(figures))])
     everything = set().union(*(set(vocabulary.terms(c.text)) for c in candidates))
     unmatched = [w for t, w in weights.items() if not matched(t, everything)]
-    stated = set().union(*(re.findall(r"\d[\d,.]*\d|\d", c.text) for c in candidates))
+    stated = set().union(*(FIGURE.findall(c.text) for c in candidates))
     best = int(np.argmax(probabilities))
     column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     return np.array(

@@ -38,7 +38,7 @@ def test_a_figure_is_swapped_for_a_nearby_one_the_paragraph_does_not_state() -> 
     }
     years = {int(s.split()[-1]) for s in swaps if s.split()[-1].isdigit()}
     assert years
-    assert all(0 < abs(y - 1889) <= qed.MAX_YEAR_SHIFT for y in years)
+    assert all(0 < abs(y - 1889) <= qed.MAX_FIGURE_SHIFT for y in years)
 
 
 def test_a_question_sharing_nothing_with_its_paragraph_is_not_swapped() -> None:
