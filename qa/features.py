@@ -28,13 +28,17 @@ _KIND_PATTERNS = (
     ("polar", r"^(?:did|does|do|was|were|is|are|has|have|had|will|can|could|would|should)\b"),
 )
 _MONTHS = "january february march april may june july august september october november december"
+_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday"
 _NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve dozen dozens twenty thirty forty fifty "
     "hundred hundreds thousand thousands million millions billion billions"
 )
 NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(?:" + "|".join(_NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
-DATE = re.compile(r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:" + "|".join(m.title() for m in _MONTHS.split()) + r")\b")
-"""Years and month names; a month is capitalised in running text ("may" and "march" are verbs)."""
+DATE = re.compile(
+    r"\b(?:1\d{3}|20\d{2})s?\b|\b(?:" + "|".join(m.title() for m in (_MONTHS + " " + _WEEKDAYS).split()) + r")\b"
+)
+"""Years, month and weekday names; a month is capitalised in running text ("may" and
+"march" are verbs). News dates its events by weekday ("the strikes on Sunday")."""
 FIGURE = re.compile(r"\d[\d,.]*\d|\d")
 """A figure as written, separators kept ("1,000" and "1.5" are one figure each)."""
 NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w’'-]+")

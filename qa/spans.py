@@ -22,6 +22,7 @@ _TOKEN = re.compile(r"\d[\d,.]*\d|\d|[\w’'-]+|[^\w\s]")
 _JOINERS = frozenset({"of", "the", "and", "de", "al", "bin", "von", "van", "for", "on"})
 _LEADING = frozenset({"in", "on", "at", "by", "from", "to", "of", "since", "for", "during", "as"})
 _UNIT_STOP = frozenset({"and", "or", "of", "the", "a", "an", "to", "in", "on", "at", "by", "were", "was", "is", "are"})
+_CURRENCY = frozenset("$€£¥₹")
 MAX_SPAN_TOKENS = 8
 _PUNCTUATION = str.maketrans("", "", string.punctuation + "’‘“”")
 
@@ -66,6 +67,8 @@ def candidate_spans(sentence: str) -> list[Span]:
     while i < len(tokens):
         start, _, word = tokens[i]
         if DATE.fullmatch(word) or NUMBER.fullmatch(word):
+            if i and tokens[i - 1][2] in _CURRENCY and tokens[i - 1][1] == start:
+                start = tokens[i - 1][0]
             j = i
             while j + 1 < len(tokens) and (
                 DATE.fullmatch(tokens[j + 1][2]) or NUMBER.fullmatch(tokens[j + 1][2]) or tokens[j + 1][2] == ","
@@ -85,9 +88,9 @@ def candidate_spans(sentence: str) -> list[Span]:
             j = i
             while j + 1 < len(tokens) and j - i < MAX_SPAN_TOKENS:
                 nxt = tokens[j + 1][2]
-                if nxt[:1].isupper():
+                if _capitalised(nxt):
                     j += 1
-                elif (nxt.lower() in _JOINERS or nxt == ",") and j + 2 < len(tokens) and tokens[j + 2][2][:1].isupper():
+                elif (nxt.lower() in _JOINERS or nxt == ",") and j + 2 < len(tokens) and _capitalised(tokens[j + 2][2]):
                     j += 2
                 else:
                     break
@@ -96,6 +99,12 @@ def candidate_spans(sentence: str) -> list[Span]:
             continue
         i += 1
     return spans
+
+
+def _capitalised(word: str) -> bool:
+    """A word that continues a name: capitalised and not a date ("Annie Ernaux on Thursday"
+    is a name and a date)."""
+    return word[:1].isupper() and not DATE.fullmatch(word)
 
 
 def _names(sentence: str, run: list[tuple[int, int, str]]) -> list[Span]:

@@ -59,3 +59,10 @@ def test_figures_disagree_only_when_they_count_the_same_thing() -> None:
     assert same_count("It sent 2,500 troops.", "2,500 troops", "Some 3,000 troops left.", "3,000", VOCABULARY)
     bombs = "Jets dropped seven 500-pound bombs."
     assert not same_count("They hit three facilities.", "three facilities", bombs, "seven 500", VOCABULARY)
+
+
+def test_a_price_keeps_its_currency_and_a_name_stops_at_a_weekday() -> None:
+    assert ("$799", "number") in texts("Apple said prices would start at $799.")
+    spans = texts("The prize was awarded to Annie Ernaux on Thursday, the academy said.")
+    assert ("Annie Ernaux", "name") in spans
+    assert ("Thursday", "date") in spans
