@@ -49,7 +49,7 @@ from qa.sentences import split_sentences  # noqa: E402
 from qa.spans import SPAN_FEATURES, asks_for_span, candidate_spans, normalize_answer, span_features  # noqa: E402
 from qa.vectors import Embedder  # noqa: E402
 
-SCRIPT_VERSION = 3
+SCRIPT_VERSION = 4
 HOLD_OUT = 0.15
 MAX_FALSE_ABSTENTION = 0.10
 """The threshold should leave at most this share of answerable questions unanswered."""

@@ -182,10 +182,13 @@ ANSWERABLE_FEATURES = (
     "best",
     "best_cosine",
     "best_passage_coverage",
-    "missing",
     "best_coverage",
+    "missing",
     "rarest_missing",
     "number_missing",
+    "passage_missing",
+    "passage_rarest_missing",
+    "passage_number_missing",
 )
 
 
@@ -199,24 +202,39 @@ def answerable_features(
     """Whether the candidates answer the question at all, from the best of them and from
     what of the question no candidate mentions: its share, its rarest word (a question
     about another prize, person or place shares most words with passages about this one)
-    and its figures (another year)."""
+    and its figures (another year); then the same of the best sentence's own passage, since
+    an answer stands in one passage, not spread over several."""
     weights = question_weights(question, vocabulary)
     figures = set(FIGURE.findall(question))
     if not candidates:
-        return np.array([0.0, 0.0, 0.0, 1.0, 0.0, 1.0 if weights else 0.0, float(bool(figures))])
-    everything = set().union(*(set(vocabulary.terms(c.text)) for c in candidates))
-    unmatched = [w for t, w in weights.items() if not matched(t, everything)]
-    stated = set().union(*(FIGURE.findall(c.text) for c in candidates))
+        nothing = _missing(weights, figures, set(), set())
+        return np.array([0.0, 0.0, 0.0, 0.0, *nothing, *nothing])
     best = int(np.argmax(probabilities))
+    around = [c for c in candidates if c.passage == candidates[best].passage]
     column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     return np.array(
         [
             probabilities[best],
             features[best, column["cosine"]],
             features[:, column["passage_coverage"]].max(),
-            1.0 - coverage(weights, everything) if weights else 0.0,
             features[best, column["context_coverage"]],
-            max(unmatched, default=0.0) / max(weights.values()) if weights else 0.0,
-            float(bool(figures - stated)),
+            *_missing(weights, figures, *_mentioned(candidates, vocabulary)),
+            *_missing(weights, figures, *_mentioned(around, vocabulary)),
         ]
     )
+
+
+def _mentioned(candidates: Sequence[SentenceInput], vocabulary: Vocabulary) -> tuple[set[str], set[str]]:
+    """The candidates' terms and the figures they state."""
+    terms = set().union(*(set(vocabulary.terms(c.text)) for c in candidates))
+    return terms, set().union(*(FIGURE.findall(c.text) for c in candidates))
+
+
+def _missing(weights: dict[str, float], figures: set[str], terms: set[str], stated: set[str]) -> tuple[float, ...]:
+    """What of the question the terms and figures lack: the idf share of its words, its
+    rarest missing word's idf against its rarest word's, and whether a figure is missing."""
+    if not weights:
+        return 0.0, 0.0, float(bool(figures - stated))
+    unmatched = [w for t, w in weights.items() if not matched(t, terms)]
+    share = 1.0 - coverage(weights, terms)
+    return share, max(unmatched, default=0.0) / max(weights.values()), float(bool(figures - stated))

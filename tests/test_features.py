@@ -100,3 +100,16 @@ def test_a_figure_of_the_question_no_candidate_states_is_missing() -> None:
     assert answerable("Did the bill get 180 votes?", texts)["number_missing"] == 1.0
     assert answerable("Did the bill pass?", texts)["number_missing"] == 0.0
     assert answerable("Did the bill get 180 votes?", [])["number_missing"] == 1.0
+
+
+def test_what_the_best_sentences_passage_lacks_is_measured_apart_from_the_others() -> None:
+    texts = ["A bill needs 176 votes to pass.", "A treaty was signed in 1990."]
+    candidates = [SentenceInput(t, 0.5, n) for n, t in enumerate(texts)]
+    rows = sentence_features("How many votes does a treaty need?", candidates, VOCABULARY)
+    values = answerable_features(
+        "How many votes does a treaty need?", candidates, rows, np.array([0.9, 0.1]), VOCABULARY
+    )
+    named = dict(zip(ANSWERABLE_FEATURES, values, strict=True))
+    assert named["rarest_missing"] == 0.0, "some candidate has every word"
+    assert named["passage_rarest_missing"] == 1.0, "the best sentence's passage lacks 'treaty'"
+    assert named["passage_missing"] > named["missing"]
