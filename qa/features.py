@@ -210,7 +210,11 @@ def answerable_features(
         nothing = _missing(weights, figures, set(), set())
         return np.array([0.0, 0.0, 0.0, 0.0, *nothing, *nothing])
     best = int(np.argmax(probabilities))
-    around = [c for c in candidates if c.passage == candidates[best].passage]
+    terms = [set(vocabulary.terms(c.text)) for c in candidates]
+    stated = [set(FIGURE.findall(c.text)) for c in candidates]
+    here = [i for i, c in enumerate(candidates) if c.passage == candidates[best].passage]
+    everywhere = set().union(*terms), set().union(*stated)
+    in_passage = set().union(*(terms[i] for i in here)), set().union(*(stated[i] for i in here))
     column = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     return np.array(
         [
@@ -218,23 +222,17 @@ def answerable_features(
             features[best, column["cosine"]],
             features[:, column["passage_coverage"]].max(),
             features[best, column["context_coverage"]],
-            *_missing(weights, figures, *_mentioned(candidates, vocabulary)),
-            *_missing(weights, figures, *_mentioned(around, vocabulary)),
+            *_missing(weights, figures, *everywhere),
+            *_missing(weights, figures, *in_passage),
         ]
     )
-
-
-def _mentioned(candidates: Sequence[SentenceInput], vocabulary: Vocabulary) -> tuple[set[str], set[str]]:
-    """The candidates' terms and the figures they state."""
-    terms = set().union(*(set(vocabulary.terms(c.text)) for c in candidates))
-    return terms, set().union(*(FIGURE.findall(c.text) for c in candidates))
 
 
 def _missing(weights: dict[str, float], figures: set[str], terms: set[str], stated: set[str]) -> tuple[float, ...]:
     """What of the question the terms and figures lack: the idf share of its words, its
     rarest missing word's idf against its rarest word's, and whether a figure is missing."""
+    number = float(bool(figures - stated))
     if not weights:
-        return 0.0, 0.0, float(bool(figures - stated))
+        return 0.0, 0.0, number
     unmatched = [w for t, w in weights.items() if not matched(t, terms)]
-    share = 1.0 - coverage(weights, terms)
-    return share, max(unmatched, default=0.0) / max(weights.values()), float(bool(figures - stated))
+    return 1.0 - coverage(weights, terms), max(unmatched, default=0.0) / max(weights.values()), number

@@ -78,10 +78,12 @@ def test_no_candidates_give_no_rows() -> None:
     assert sentence_features("Who?", [], VOCABULARY).shape == (0, len(SENTENCE_FEATURES))
 
 
-def answerable(question: str, texts: list[str]) -> dict[str, float]:
+def answerable(question: str, texts: list[str], probabilities: list[float] | None = None) -> dict[str, float]:
+    """The answerability features, each candidate its own passage, equally likely unless told."""
     candidates = [SentenceInput(t, 0.5, n) for n, t in enumerate(texts)]
     rows = sentence_features(question, candidates, VOCABULARY)
-    values = answerable_features(question, candidates, rows, np.full(len(texts), 0.5), VOCABULARY)
+    p = np.full(len(texts), 0.5) if probabilities is None else np.array(probabilities)
+    values = answerable_features(question, candidates, rows, p, VOCABULARY)
     return dict(zip(ANSWERABLE_FEATURES, values, strict=True))
 
 
@@ -104,12 +106,7 @@ def test_a_figure_of_the_question_no_candidate_states_is_missing() -> None:
 
 def test_what_the_best_sentences_passage_lacks_is_measured_apart_from_the_others() -> None:
     texts = ["A bill needs 176 votes to pass.", "A treaty was signed in 1990."]
-    candidates = [SentenceInput(t, 0.5, n) for n, t in enumerate(texts)]
-    rows = sentence_features("How many votes does a treaty need?", candidates, VOCABULARY)
-    values = answerable_features(
-        "How many votes does a treaty need?", candidates, rows, np.array([0.9, 0.1]), VOCABULARY
-    )
-    named = dict(zip(ANSWERABLE_FEATURES, values, strict=True))
+    named = answerable("How many votes does a treaty need?", texts, [0.9, 0.1])
     assert named["rarest_missing"] == 0.0, "some candidate has every word"
     assert named["passage_rarest_missing"] == 1.0, "the best sentence's passage lacks 'treaty'"
     assert named["passage_missing"] > named["missing"]
